@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._geometry import normalize_pair, resolve_padding
+from .._geometry import resolve_padding
 
 
 def f64(a):
@@ -30,4 +30,4 @@ def window_slice(i, j, oh, ow, sh, sw, dh=1, dw=1):
             slice(None))
 
 
-__all__ = ["f64", "pads_of", "pad_hw", "window_slice", "normalize_pair"]
+__all__ = ["f64", "pads_of", "pad_hw", "window_slice"]
