@@ -23,6 +23,5 @@ from .pool import (avg_pool2d, avgpool2d_bwd, avgpool2d_fwd,
                    global_maxpool2d_bwd, global_maxpool2d_fwd, max_pool2d,
                    maxpool2d_bwd, maxpool2d_fwd)
 
-# gemm.py (dense / GEMM reference) is owned by another author, who adds its
-# re-export here once the file exists:
-# from .gemm import *  # noqa: F401,F403
+# GEMM / dense references live in gemm.py (another author's module)
+from .gemm import *  # noqa: E402,F401,F403
