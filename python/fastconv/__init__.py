@@ -1,0 +1,17 @@
+"""fastconv: fast, trustworthy convolutional networks on the CPU.
+
+The hot paths are C++ kernels (AVX-512, AVX2+FMA and portable versions chosen at run time,
+OpenMP threads); this package is the public face. See README.md.
+"""
+
+from fastconv._runtime import cpu_info, get_num_threads, set_num_threads
+from fastconv import _core
+
+# Resolve the ISA now, so a bad FASTCONV_ISA fails at import with its message.
+_core.get_isa()
+del _core
+from fastconv import ops, reference
+
+__version__ = "0.1.0"
+
+__all__ = ["cpu_info", "get_num_threads", "set_num_threads", "ops", "reference", "__version__"]

@@ -1,0 +1,29 @@
+// One table of kernels per ISA. Driver code never tests for an ISA: it asks the active table.
+// table_scalar.cpp fills every entry with portable kernels; table_avx2_x86.cpp starts from the
+// scalar table and table_avx512f_x86.cpp from the AVX2 one, each overriding only the kernels
+// that have a faster version for that ISA.
+#pragma once
+
+#include "dispatch/isa.h"
+#include "gemm/ukernel.h"
+
+namespace fastconv {
+
+struct KernelTable {
+  Isa isa = Isa::kScalar;
+  GemmKernel gemm;
+};
+
+KernelTable make_table_scalar();
+KernelTable make_table_avx2();
+KernelTable make_table_avx512f();
+
+// The table in use. Chosen at first use: FASTCONV_ISA if set (an unsupported or unknown value
+// throws), else the best ISA the CPU and OS support.
+const KernelTable& active_table();
+Isa active_isa();
+// Switch the active ISA (tests and benchmarks use it to run every path in one process).
+// Throws if the CPU cannot run it. Not meant to be called while kernels are running.
+void set_active_isa(Isa isa);
+
+}  // namespace fastconv

@@ -1,0 +1,13 @@
+#include "dispatch/table.h"
+
+namespace fastconv {
+
+KernelTable make_table_avx2() {
+  KernelTable t = make_table_scalar();
+  t.isa = Isa::kAvx2;
+  // 6x16 keeps 12 ymm accumulators + 2 B vectors + 1 broadcast in the 16 ymm registers.
+  t.gemm = {f32_gemm_ukernel_6x16__avx2, 6, 16, 256, 3072, 768, "f32_gemm_ukernel_6x16__avx2"};
+  return t;
+}
+
+}  // namespace fastconv

@@ -1,0 +1,16 @@
+#include "dispatch/table.h"
+
+namespace fastconv {
+
+KernelTable make_table_avx512f() {
+  KernelTable t = make_table_avx2();
+  t.isa = Isa::kAvx512f;
+  // 12x32: 24 zmm accumulators + 2 B vectors, broadcasts folded into the FMAs.
+  // kc=384: the A micro-panel (12 x 384 x 4 B = 18 KiB) stays in L1 while the B block
+  // (384 x 512 x 4 B = 768 KiB) stays in L2.
+  t.gemm = {f32_gemm_ukernel_12x32__avx512f, 12, 32, 384, 3072, 512,
+            "f32_gemm_ukernel_12x32__avx512f"};
+  return t;
+}
+
+}  // namespace fastconv

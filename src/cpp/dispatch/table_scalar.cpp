@@ -1,0 +1,12 @@
+#include "dispatch/table.h"
+
+namespace fastconv {
+
+KernelTable make_table_scalar() {
+  KernelTable t;
+  t.isa = Isa::kScalar;
+  t.gemm = {f32_gemm_ukernel_4x8__scalar, 4, 8, 256, 1024, 512, "f32_gemm_ukernel_4x8__scalar"};
+  return t;
+}
+
+}  // namespace fastconv

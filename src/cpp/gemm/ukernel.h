@@ -1,0 +1,49 @@
+// The GEMM microkernel contract, shared by every ISA.
+//
+// A microkernel computes one MR x NR tile of C from packed operands:
+//   a: packed A micro-panel, kc x MR, k-major: a[p * MR + i] = op(A)(i0 + i, p0 + p).
+//      Rows past the edge of A are zero-filled by the packer.
+//   b: packed B micro-panel, kc x NR, k-major: b[p * NR + j] = op(B)(p0 + p, j0 + j).
+//      Columns past the edge of B are zero-filled by the packer. 64-byte aligned.
+//   c: the tile's top-left element in row-major C with row stride ldc; only the m x n corner
+//      (m <= MR, n <= NR) is read or written, so edge tiles need no copy.
+// and stores
+//   C = alpha * (a . b) + beta * C            (beta == 0: C is not read, it may hold NaN)
+//   C += bias[j]        if bias != nullptr     (bias already offset to the tile's column)
+//   C = max(C, 0)       if relu
+// kc may be 0 (then the product is 0).
+#pragma once
+
+#include <cstdint>
+
+namespace fastconv {
+
+struct UkernelParams {
+  float alpha = 1.0f;
+  float beta = 0.0f;
+  const float* bias = nullptr;
+  bool relu = false;
+};
+
+using GemmUkernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c,
+                               int64_t ldc, int m, int n, const UkernelParams& params);
+
+// A microkernel and the cache blocking tuned for it.
+//   mr, nr: register tile.   kc: depth of a packed panel (a and b micro-panels sized for L1/L2).
+//   mc: rows of op(A) packed per block (L3-resident).   nc: columns of op(B) packed per block
+//   (L2-resident). mc is a multiple of mr, nc of nr.
+struct GemmKernel {
+  GemmUkernelFn ukernel = nullptr;
+  int mr = 0, nr = 0;
+  int64_t kc = 0, mc = 0, nc = 0;
+  const char* name = "";
+};
+
+void f32_gemm_ukernel_4x8__scalar(int64_t, const float*, const float*, float*, int64_t, int, int,
+                                  const UkernelParams&);
+void f32_gemm_ukernel_6x16__avx2(int64_t, const float*, const float*, float*, int64_t, int, int,
+                                 const UkernelParams&);
+void f32_gemm_ukernel_12x32__avx512f(int64_t, const float*, const float*, float*, int64_t, int,
+                                     int, const UkernelParams&);
+
+}  // namespace fastconv

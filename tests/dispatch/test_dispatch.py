@@ -1,0 +1,93 @@
+"""ISA probing, FASTCONV_ISA, cpu_info() and the thread-count controls."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import fastconv
+from fastconv import _core
+
+
+def _run(code: str, **env) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ)
+    full_env.pop("FASTCONV_ISA", None)
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=full_env, timeout=120)
+
+
+def test_cpu_info_reports_features_isa_threads():
+    info = fastconv.cpu_info()
+    assert info["isa"] in info["supported_isas"]
+    assert set(info["supported_isas"]) <= set(info["compiled_isas"])
+    assert "scalar" in info["supported_isas"]
+    assert info["num_threads"] == fastconv.get_num_threads() >= 1
+    assert info["gemm_kernel"].endswith("__" + info["isa"])
+    f = info["features"]
+    for key in ("avx2", "fma", "avx512f", "os_saves_ymm", "os_saves_zmm"):
+        assert isinstance(f[key], bool)
+    # The OS check matters: an ISA is only supported if the OS saves its registers.
+    if "avx512f" in info["supported_isas"]:
+        assert f["avx512f"] and f["os_saves_zmm"]
+    if "avx2" in info["supported_isas"]:
+        assert f["avx2"] and f["fma"] and f["os_saves_ymm"]
+
+
+def test_default_is_best_supported_isa():
+    r = _run("import fastconv, json; print(json.dumps(fastconv.cpu_info()))")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["isa"] == info["supported_isas"][-1]
+
+
+@pytest.mark.parametrize("name", ["scalar", "avx2", "avx512f"])
+def test_env_forces_isa(name):
+    if name not in fastconv.cpu_info()["supported_isas"]:
+        pytest.skip(f"{name} not supported here")
+    r = _run("import fastconv; print(fastconv.cpu_info()['isa'])", FASTCONV_ISA=name)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == name
+
+
+def test_env_unknown_isa_is_a_clear_error():
+    r = _run("import fastconv", FASTCONV_ISA="sse9")
+    assert r.returncode != 0
+    assert "FASTCONV_ISA='sse9' is not a known ISA" in r.stderr
+    assert "scalar, avx2, avx512f" in r.stderr
+
+
+def test_env_unsupported_isa_is_a_clear_error():
+    supported = fastconv.cpu_info()["supported_isas"]
+    missing = [i for i in ("avx2", "avx512f") if i not in supported]
+    if not missing:
+        pytest.skip("this CPU supports every ISA fastconv has")
+    r = _run("import fastconv", FASTCONV_ISA=missing[0])
+    assert r.returncode != 0 and "is not supported by this CPU" in r.stderr
+
+
+def test_set_isa_rejects_unknown():
+    with pytest.raises(ValueError, match="unknown ISA 'mmx'"):
+        _core.set_isa("mmx")
+
+
+def test_omp_num_threads_respected():
+    r = _run("import fastconv; print(fastconv.get_num_threads())", OMP_NUM_THREADS="1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "1"
+
+
+def test_set_num_threads(threads):
+    fastconv.set_num_threads(1)
+    assert fastconv.get_num_threads() == 1
+    assert fastconv.cpu_info()["num_threads"] == 1
+    fastconv.set_num_threads(2)
+    assert fastconv.get_num_threads() == 2
+    with pytest.raises(ValueError, match=">= 1"):
+        fastconv.set_num_threads(0)
+    with pytest.raises(TypeError):
+        fastconv.set_num_threads(1.5)
