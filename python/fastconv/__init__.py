@@ -15,3 +15,7 @@ from fastconv import ops, reference
 __version__ = "0.1.0"
 
 __all__ = ["cpu_info", "get_num_threads", "set_num_threads", "ops", "reference", "__version__"]
+
+from fastconv import datasets  # noqa: E402  (MNIST / Fashion-MNIST loaders, standard library only)
+
+__all__ += ["datasets"]
