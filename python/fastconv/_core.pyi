@@ -1,6 +1,6 @@
 """Type stub for the private compiled module fastconv._core (see src/cpp/bindings)."""
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -22,3 +22,18 @@ def gemm(
     bias: Optional[np.ndarray] = None,
     relu: bool = False,
 ) -> None: ...
+def conv2d_fwd(
+    x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray],
+    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
+    dil_h: int, dil_w: int, relu: bool,
+) -> np.ndarray: ...
+def conv2d_bwd_data(
+    dy: np.ndarray, w: np.ndarray, h: int, w_in: int,
+    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
+    dil_h: int, dil_w: int,
+) -> np.ndarray: ...
+def conv2d_bwd_filter(
+    x: np.ndarray, dy: np.ndarray, kh: int, kw: int,
+    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
+    dil_h: int, dil_w: int,
+) -> Tuple[np.ndarray, np.ndarray]: ...

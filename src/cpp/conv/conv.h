@@ -1,0 +1,42 @@
+// 2-D convolution, NHWC activations and HWIO kernels, all three passes on the shared GEMM
+// engine (gemm/driver.h). With M = N*OH*OW output pixels, K = KH*KW*C and F filters:
+//   forward        y[M x F]  = im2col(x)[M x K] . w[K x F]        (+ bias) (relu)
+//   backward-data  dx        = col2im(dy[M x F] . w^T[F x K])     (or a transposed conv)
+//   backward-filt  dw[K x F] = im2col(x)^T[K x M] . dy[M x F],   db = column sums of dy
+// im2col is never materialised for the whole batch: the packers in conv_pack.h gather from
+// the image while they fill the GEMM's packed panels.
+#pragma once
+
+#include <cstdint>
+
+namespace fastconv {
+
+// Geometry of one convolution. All sizes are int64_t because products such as N*OH*OW*K
+// exceed 2^31 for realistic batches.
+struct ConvShape {
+  int64_t n = 0, h = 0, w = 0, c = 0;     // input (N, H, W, C)
+  int64_t kh = 0, kw = 0, f = 0;          // kernel (KH, KW, C, F)
+  int64_t sh = 1, sw = 1;                 // strides
+  int64_t pt = 0, pb = 0, pl = 0, pr = 0; // zero padding top, bottom, left, right
+  int64_t dh = 1, dw = 1;                 // dilation
+  int64_t oh = 0, ow = 0;                 // output height, width (derived)
+
+  int64_t m() const { return n * oh * ow; }  // GEMM rows: output pixels
+  int64_t k() const { return kh * kw * c; }  // GEMM depth: one receptive field
+};
+
+// Validates the geometry (positive sizes, kernel fits the padded input) and fills oh/ow.
+// `op` names the entry point in the std::invalid_argument message.
+void conv_finish_shape(ConvShape* s, const char* op);
+
+// x (N,H,W,C), w (KH,KW,C,F), bias (F) or null -> y (N,OH,OW,F); relu applied after bias.
+void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float* bias, bool relu,
+                float* y);
+
+// dy (N,OH,OW,F), w (KH,KW,C,F) -> dx (N,H,W,C).
+void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float* dx);
+
+// x (N,H,W,C), dy (N,OH,OW,F) -> dw (KH,KW,C,F), db (F) (db may be null).
+void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, float* dw, float* db);
+
+}  // namespace fastconv

@@ -1,0 +1,122 @@
+// Convolution backward-data: dx = col2im(dy[M x F] . w^T[F x K]).
+//
+// The column matrix is produced a chunk of output rows at a time (bounded workspace in
+// thread_scratch slot 2; the GEMM driver owns slots 0 and 1) and folded back into dx by a
+// gather: every input row (n, ih) touched by the chunk adds the contributions of the chunk's
+// output rows in a fixed tap order. One thread owns each dx row within a chunk, and chunks are
+// processed in a fixed sequence whose size does not depend on the thread count, so dx is
+// bit-identical for any number of threads.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "common/buffer.h"
+#include "common/parallel.h"
+#include "conv/conv.h"
+#include "gemm/driver.h"
+
+namespace fastconv {
+namespace {
+
+// Floats of column matrix per chunk: large enough for an efficient GEMM (hundreds of rows),
+// small enough to stay in the last-level cache between the GEMM and the fold.
+constexpr int64_t kChunkFloats = int64_t{1} << 20;
+
+struct RowTask {
+  int64_t n, ih;
+};
+
+}  // namespace
+
+// dy (N,OH,OW,F), w (KH,KW,C,F) -> dx (N,H,W,C).
+void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float* dx) {
+  const int64_t C = s.c, F = s.f, K = s.k(), H = s.h, W = s.w;
+  const int64_t M = s.m();
+  const int64_t dx_size = s.n * H * W * C;
+  MatrixPackB pb(w, F, true);  // op(B) = w^T (F x K); w is stored K x F
+
+  const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 &&
+                         s.pb == 0 && s.pl == 0 && s.pr == 0;
+  if (pointwise) {
+    // col2im is the identity: dx (M x C) = dy . w^T directly.
+    MatrixPackA pa(dy, F, false);
+    GemmProblem g;
+    g.m = M;
+    g.n = C;
+    g.k = F;
+    g.a = &pa;
+    g.b = &pb;
+    g.c = dx;
+    g.ldc = C;
+    gemm_run(g);
+    return;
+  }
+
+  {
+    const int nt = threads_for(static_cast<double>(dx_size), 1.0e5);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t i = 0; i < s.n * H; ++i) std::memset(dx + i * W * C, 0, sizeof(float) * W * C);
+  }
+  if (M == 0) return;
+
+  const int64_t total_rows = s.n * s.oh;  // output rows (n, oh) of the whole batch
+  const int64_t row_floats = s.ow * K;
+  const int64_t chunk_rows = std::max<int64_t>(1, kChunkFloats / row_floats);
+  float* cols = thread_scratch(2, static_cast<size_t>(std::min(chunk_rows, total_rows) * row_floats));
+  std::vector<RowTask> tasks;
+
+  for (int64_t r0 = 0; r0 < total_rows; r0 += chunk_rows) {
+    const int64_t r1 = std::min(total_rows, r0 + chunk_rows);
+    MatrixPackA pa(dy + r0 * s.ow * F, F, false);
+    GemmProblem g;
+    g.m = (r1 - r0) * s.ow;
+    g.n = K;
+    g.k = F;
+    g.a = &pa;
+    g.b = &pb;
+    g.c = cols;
+    g.ldc = K;
+    gemm_run(g);
+
+    // Input rows touched by output rows [r0, r1): per image, oh in [oa, ob) reaches
+    // ih in [oa*sh - pt, (ob-1)*sh - pt + (KH-1)*dh].
+    tasks.clear();
+    for (int64_t n = r0 / s.oh; n * s.oh < r1; ++n) {
+      const int64_t oa = std::max(r0 - n * s.oh, int64_t{0});
+      const int64_t ob = std::min(r1 - n * s.oh, s.oh);
+      const int64_t lo = std::max(oa * s.sh - s.pt, int64_t{0});
+      const int64_t hi = std::min((ob - 1) * s.sh - s.pt + (s.kh - 1) * s.dh + 1, H);
+      for (int64_t ih = lo; ih < hi; ++ih) tasks.push_back(RowTask{n, ih});
+    }
+    const int64_t ntasks = static_cast<int64_t>(tasks.size());
+    const int nt = threads_for(static_cast<double>(ntasks) * W * s.kh * s.kw * C, 2.0e4);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t t = 0; t < ntasks; ++t) {
+      const int64_t n = tasks[t].n, ih = tasks[t].ih;
+      float* dx_row = dx + (n * H + ih) * W * C;
+      for (int64_t ki = 0; ki < s.kh; ++ki) {
+        const int64_t th = ih + s.pt - ki * s.dh;
+        if (th < 0 || th % s.sh != 0) continue;
+        const int64_t oh = th / s.sh;
+        const int64_t r = n * s.oh + oh;
+        if (oh >= s.oh || r < r0 || r >= r1) continue;
+        const float* cols_row = cols + (r - r0) * row_floats;
+        for (int64_t iw = 0; iw < W; ++iw) {
+          float* out = dx_row + iw * C;
+          for (int64_t kj = 0; kj < s.kw; ++kj) {
+            const int64_t tw = iw + s.pl - kj * s.dw;
+            if (tw < 0 || tw % s.sw != 0) continue;
+            const int64_t ow = tw / s.sw;
+            if (ow >= s.ow) continue;
+            const float* src = cols_row + ow * K + (ki * s.kw + kj) * C;
+            for (int64_t c = 0; c < C; ++c) out[c] += src[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace fastconv
