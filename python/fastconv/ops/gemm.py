@@ -101,3 +101,18 @@ def dense(x, w, b=None, activation=None) -> np.ndarray:
     y = np.empty((x.shape[0], w.shape[1]), np.float32)
     _core.gemm(x, w, y, 1.0, 0.0, False, False, bias, act == "relu")
     return y
+
+
+def fma_peak_probe(seconds=0.2, threads=1) -> float:
+    """The machine's FP32 FMA throughput in GF/s, measured now with the active ISA's kernel
+    (independent FMA chains, no memory traffic) on exactly ``threads`` threads for about
+    ``seconds``. Benchmarks divide GEMM GF/s by it to report a fraction of peak."""
+    op = "fma_peak_probe"
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"{op}: threads must be an int, got {type(threads).__name__}")
+    seconds = check_scalar(seconds, op, "seconds")
+    if threads < 1:
+        raise ValueError(f"{op}: threads must be >= 1, got {threads}")
+    if not 0.0 < seconds <= 60.0:
+        raise ValueError(f"{op}: seconds must be in (0, 60], got {seconds}")
+    return _core.fma_peak_probe(seconds, threads)

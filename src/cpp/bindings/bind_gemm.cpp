@@ -4,6 +4,7 @@
 
 #include "bindings/registry.h"
 #include "gemm/gemm.h"
+#include "gemm/peak.h"
 
 namespace fastconv::bindings {
 namespace {
@@ -65,4 +66,15 @@ FASTCONV_BINDING(gemm) {
       py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("bias").noconvert() = py::none(),
       py::arg("relu") = false,
       "c = alpha*op(a)@op(b) + beta*c (+bias)(relu), in place. float32, unit column stride.");
+  m.def(
+      "fma_peak_probe",
+      [](double seconds, int threads) {
+        if (threads < 1) fastconv::fail("fma_peak_probe: threads must be >= 1, got ", threads);
+        if (!(seconds > 0.0 && seconds <= 60.0))
+          fastconv::fail("fma_peak_probe: seconds must be in (0, 60], got ", seconds);
+        py::gil_scoped_release release;
+        return fastconv::fma_peak_gflops(seconds, threads);
+      },
+      py::arg("seconds") = 0.2, py::arg("threads") = 1,
+      "Measured FP32 FMA throughput (GF/s) of the active ISA on `threads` threads.");
 }

@@ -12,6 +12,7 @@ namespace fastconv {
 struct KernelTable {
   Isa isa = Isa::kScalar;
   GemmKernel gemm;
+  FmaPeakKernel fmapeak;  // FMA throughput probe (bench / fma_peak_probe), not a GEMM path
 };
 
 KernelTable make_table_scalar();

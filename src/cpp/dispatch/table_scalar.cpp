@@ -6,6 +6,7 @@ KernelTable make_table_scalar() {
   KernelTable t;
   t.isa = Isa::kScalar;
   t.gemm = {f32_gemm_ukernel_4x8__scalar, 4, 8, 256, 1024, 512, "f32_gemm_ukernel_4x8__scalar"};
+  t.fmapeak = {f32_fmapeak_ukernel_8x4__scalar, 8 * 4 * 2, "f32_fmapeak_ukernel_8x4__scalar"};
   return t;
 }
 

@@ -39,6 +39,19 @@ struct GemmKernel {
   const char* name = "";
 };
 
+// FMA peak probe kernel: `iters` iterations of independent FMA chains, results to sink (at
+// most 64 floats). flops_per_iter: flops one iteration performs (2 per FMA lane).
+using FmaPeakFn = void (*)(int64_t iters, float* sink);
+struct FmaPeakKernel {
+  FmaPeakFn fn = nullptr;
+  double flops_per_iter = 0.0;
+  const char* name = "";
+};
+
+void f32_fmapeak_ukernel_8x4__scalar(int64_t iters, float* sink);
+void f32_fmapeak_ukernel_12x8__avx2(int64_t iters, float* sink);
+void f32_fmapeak_ukernel_16x16__avx512f(int64_t iters, float* sink);
+
 void f32_gemm_ukernel_4x8__scalar(int64_t, const float*, const float*, float*, int64_t, int, int,
                                   const UkernelParams&);
 void f32_gemm_ukernel_6x16__avx2(int64_t, const float*, const float*, float*, int64_t, int, int,
