@@ -10,11 +10,13 @@ from fastconv import _core
 # Resolve the ISA now, so a bad FASTCONV_ISA fails at import with its message.
 _core.get_isa()
 del _core
-from fastconv import ops, reference
+from fastconv.autograd import GradientTape, Tensor, Variable, constant, convert_to_tensor
+from fastconv import autograd, ops, reference
 
 __version__ = "0.1.0"
 
-__all__ = ["cpu_info", "get_num_threads", "set_num_threads", "ops", "reference", "__version__"]
+__all__ = ["cpu_info", "get_num_threads", "set_num_threads", "ops", "reference", "__version__",
+           "autograd", "Tensor", "Variable", "GradientTape", "constant", "convert_to_tensor"]
 
 from fastconv import datasets  # noqa: E402  (MNIST / Fashion-MNIST loaders, standard library only)
 

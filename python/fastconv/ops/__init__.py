@@ -1,7 +1,19 @@
 """fastconv.ops: one function per op. Validates arguments, converts inputs visibly, calls the
-native kernel. The only package code that imports fastconv._core."""
+native kernel. The only package code that imports fastconv._core.
 
-from fastconv.ops.conv import conv2d, conv2d_bwd_data, conv2d_bwd_filter, conv2d_fwd
-from fastconv.ops.gemm import dense, fma_peak_probe, gemm, matmul
+The user-facing ops (fastconv.ops.dense, conv2d, relu, ...) take Tensors/Variables/arrays, return
+Tensors and record their backward on the active GradientTapes (see ops/functional.py). The
+kernel-level NumPy-in/NumPy-out entry points (gemm, conv2d_fwd, ...) keep the reference's names;
+their Keras-style NumPy versions stay reachable in their modules (fastconv.ops.conv.conv2d).
+"""
 
-__all__ = ["dense", "fma_peak_probe", "gemm", "matmul", "conv2d", "conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_filter"]
+from fastconv.ops.conv import conv2d_bwd_data, conv2d_bwd_filter, conv2d_fwd
+from fastconv.ops.gemm import fma_peak_probe, gemm
+from fastconv.ops.functional import (add, concat, conv2d, dense, flatten, matmul, multiply,
+                                     reduce_mean, reduce_sum, relu, reshape, sigmoid, softmax,
+                                     softmax_cross_entropy, tanh, transpose, zero_pad2d)
+
+__all__ = ["fma_peak_probe", "gemm", "conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_filter",
+           "add", "concat", "conv2d", "dense", "flatten", "matmul", "multiply", "reduce_mean",
+           "reduce_sum", "relu", "reshape", "sigmoid", "softmax", "softmax_cross_entropy",
+           "tanh", "transpose", "zero_pad2d"]

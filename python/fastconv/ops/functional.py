@@ -1,0 +1,405 @@
+"""User-facing ops: accept Tensors/Variables/arrays, return Tensors, record their backward.
+
+Each op computes its forward, wraps the result, and — only when a tape is recording in this
+thread — records a ``backward(dy, needs)`` closure written right next to the forward. The closure
+keeps only what the backward needs and returns one gradient (or None) per input; ``needs[k]`` is
+False for inputs no requested source depends on, so their gradient is never computed.
+
+The per-op Python path is kept lean on purpose (batch-1 inference is dominated by it): inputs are
+unwrapped and converted once, shapes are checked by the kernel-level functions in gemm.py etc.,
+whose errors name the op and the shapes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastconv import _core
+from fastconv._geometry import normalize_pair, resolve_padding
+from fastconv.autograd._state import _STATE, record
+from fastconv.autograd.tensor import Tensor, _wrap
+from fastconv.ops.conv import conv2d as _np_conv2d
+from fastconv.ops.conv import conv2d_bwd_data as _conv2d_bwd_data
+from fastconv.ops.conv import conv2d_bwd_filter as _conv2d_bwd_filter
+from fastconv.ops.gemm import dense as _np_dense, matmul as _np_matmul
+from fastconv.ops._check import as_float32, check_activation
+
+__all__ = [
+    "matmul", "dense", "conv2d", "relu", "sigmoid", "tanh", "softmax", "softmax_cross_entropy",
+    "add", "multiply", "concat", "reshape", "flatten", "transpose", "zero_pad2d",
+    "reduce_sum", "reduce_mean",
+]
+
+_F32 = np.dtype(np.float32)
+_ndarray = np.ndarray
+
+
+def _f32(x, op, arg):
+    """The float32 C-contiguous array behind x (a Tensor's own buffer when it already is one)."""
+    v = x._value if isinstance(x, Tensor) else x
+    if type(v) is _ndarray and v.dtype == _F32 and v.flags.c_contiguous:
+        return v
+    return as_float32(v, op, arg)
+
+
+def _gemm(a, b, ta=False, tb=False):
+    m = a.shape[1] if ta else a.shape[0]
+    n = b.shape[0] if tb else b.shape[1]
+    c = np.empty((m, n), _F32)
+    _core.gemm(np.ascontiguousarray(a, _F32), np.ascontiguousarray(b, _F32), c, 1.0, 0.0, ta, tb)
+    return c
+
+
+# ---- matrix products -----------------------------------------------------------------------
+def matmul(a, b, transpose_a=False, transpose_b=False) -> Tensor:
+    """op(a) @ op(b) for 2-D operands: a (M,K) [(K,M) if transpose_a], b (K,N) [(N,K)] -> (M,N)."""
+    av, bv = _f32(a, "matmul", "a"), _f32(b, "matmul", "b")
+    ta, tb = transpose_a, transpose_b
+    out = _wrap(_np_matmul(av, bv, ta, tb))
+    if _STATE.tapes:
+        def backward(dy, needs):
+            da = db = None
+            if needs[0]:
+                da = _gemm(bv, dy, tb, True) if ta else _gemm(dy, bv, False, not tb)
+            if needs[1]:
+                db = _gemm(dy, av, True, ta) if tb else _gemm(av, dy, not ta, False)
+            return da, db
+        record("matmul", (a, b), out, backward)
+    return out
+
+
+def dense(x, w, b=None, activation=None) -> Tensor:
+    """act(x @ w + b) in one fused GEMM pass: x (N,IN), w (IN,OUT), b (OUT,) or None -> (N,OUT).
+
+    activation: None/'linear' or 'relu'.
+    """
+    xv, wv = _f32(x, "dense", "x"), _f32(w, "dense", "w")
+    bv = None if b is None else _f32(b, "dense", "b")
+    relu = activation is not None and check_activation(activation, "dense") == "relu"
+    if (xv.ndim == 2 and wv.ndim == 2 and xv.shape[1] == wv.shape[0]
+            and (bv is None or bv.shape == (wv.shape[1],))):
+        y = np.empty((xv.shape[0], wv.shape[1]), _F32)
+        _core.gemm(xv, wv, y, 1.0, 0.0, False, False, bv, relu)
+    else:
+        y = _np_dense(xv, wv, bv, activation)  # raises the error naming the shapes
+    out = _wrap(y)
+    if _STATE.tapes:
+        def backward(dy, needs):
+            if relu:
+                dy = dy * (y > 0)
+            return (_gemm(dy, wv, False, True) if needs[0] else None,
+                    _gemm(xv, dy, True, False) if needs[1] else None,
+                    dy.sum(axis=0) if needs[2] else None)
+        record("dense_relu" if relu else "dense", (x, w, b), out, backward)
+    return out
+
+
+# ---- convolution -------------------------------------------------------------------------
+# Resolved geometry per (x.shape, kernel.shape, strides, padding, dilation_rate): the first call
+# with a new key goes through ops.conv.conv2d's full validation, later calls skip it (batch-1
+# inference spends more time in Python argument handling than in the kernel otherwise).
+_CONV_GEOMETRY = {}
+
+
+def _conv_geometry(xv, wv, strides, padding, dilation_rate):
+    try:
+        key = (xv.shape, wv.shape, strides, padding, dilation_rate)
+        return key, _CONV_GEOMETRY.get(key)
+    except TypeError:  # unhashable argument (a list): no caching
+        return None, None
+
+
+def conv2d(x, kernel, b=None, strides=1, padding="valid", dilation_rate=1,
+           activation=None) -> Tensor:
+    """Keras Conv2D: x (N,H,W,C), kernel (KH,KW,C,F), b (F,) or None -> (N,OH,OW,F).
+
+    padding 'valid'/'same' (any case, TensorFlow's rule) or explicit ((t, b), (l, r));
+    strides / dilation_rate int or pair; activation None/'linear'/'relu' (fused).
+    """
+    xv, wv = _f32(x, "conv2d", "x"), _f32(kernel, "conv2d", "kernel")
+    bv = None if b is None else _f32(b, "conv2d", "b")
+    key, geo = _conv_geometry(xv, wv, strides, padding, dilation_rate)
+    relu = activation is not None and check_activation(activation, "conv2d") == "relu"
+    if geo is not None and (bv is None or bv.shape == (wv.shape[3],)):
+        s, pads, d = geo
+        y = _core.conv2d_fwd(xv, wv, bv, s[0], s[1], pads[0][0], pads[0][1], pads[1][0],
+                             pads[1][1], d[0], d[1], relu)
+    else:
+        y = _np_conv2d(xv, wv, bv, strides, padding, dilation_rate, activation)  # validates
+        s = normalize_pair(strides, "strides", "conv2d")
+        d = normalize_pair(dilation_rate, "dilation_rate", "conv2d")
+        pads = resolve_padding(padding, xv.shape[1:3], wv.shape[:2], s, d, "conv2d")
+        if key is not None:
+            if len(_CONV_GEOMETRY) > 4096:
+                _CONV_GEOMETRY.clear()
+            _CONV_GEOMETRY[key] = (s, pads, d)
+    out = _wrap(y)
+    if _STATE.tapes:
+        def backward(dy, needs):
+            if relu:
+                dy = dy * (y > 0)
+            dx = _conv2d_bwd_data(dy, wv, xv.shape, s, pads, d) if needs[0] else None
+            dw = db = None
+            if needs[1] or needs[2]:
+                dw, db = _conv2d_bwd_filter(xv, dy, wv.shape, s, pads, d)
+            return dx, dw, db
+        record("conv2d_relu" if relu else "conv2d", (x, kernel, b), out, backward)
+    return out
+
+
+# ---- activations ---------------------------------------------------------------------------
+def relu(x) -> Tensor:
+    """max(x, 0) elementwise; the gradient is 0 where x <= 0."""
+    xv = _f32(x, "relu", "x")
+    y = np.maximum(xv, 0)
+    out = _wrap(y)
+    if _STATE.tapes:
+        record("relu", (x,), out, lambda dy, needs: (dy * (xv > 0),))
+    return out
+
+
+def sigmoid(x) -> Tensor:
+    """1 / (1 + exp(-x)), evaluated per sign so exp never overflows."""
+    xv = _f32(x, "sigmoid", "x")
+    e = np.exp(-np.abs(xv))
+    y = np.where(xv >= 0, 1 / (1 + e), e / (1 + e)).astype(_F32, copy=False)
+    out = _wrap(y)
+    if _STATE.tapes:
+        record("sigmoid", (x,), out, lambda dy, needs: (dy * y * (1 - y),))
+    return out
+
+
+def tanh(x) -> Tensor:
+    xv = _f32(x, "tanh", "x")
+    y = np.tanh(xv)
+    out = _wrap(y)
+    if _STATE.tapes:
+        record("tanh", (x,), out, lambda dy, needs: (dy * (1 - y * y),))
+    return out
+
+
+def softmax(x, axis=-1) -> Tensor:
+    """exp(x) / sum(exp(x)) along `axis` (the row max is subtracted first)."""
+    xv = _f32(x, "softmax", "x")
+    e = np.exp(xv - xv.max(axis=axis, keepdims=True))
+    y = e / e.sum(axis=axis, keepdims=True)
+    out = _wrap(y)
+    if _STATE.tapes:
+        def backward(dy, needs):
+            return (y * (dy - (dy * y).sum(axis=axis, keepdims=True)),)
+        record("softmax", (x,), out, backward)
+    return out
+
+
+def _xent_targets(labels, n, k):
+    op = "softmax_cross_entropy"
+    lab = labels._value if isinstance(labels, Tensor) else np.asarray(labels)
+    if lab.ndim == 1:
+        if lab.dtype.kind not in "iu":
+            raise TypeError(f"{op}: 1-D labels must be integer class ids, got dtype {lab.dtype}")
+        if lab.shape[0] != n:
+            raise ValueError(f"{op}: labels.shape={lab.shape} but logits has {n} rows "
+                             f"(logits.shape={(n, k)})")
+        if lab.size and (lab.min() < 0 or lab.max() >= k):
+            raise ValueError(f"{op}: class ids must be in [0, {k}), got range "
+                             f"[{lab.min()}, {lab.max()}]")
+        t = np.zeros((n, k), _F32)
+        t[np.arange(n), lab] = 1.0
+        return t
+    if lab.shape != (n, k):
+        raise ValueError(f"{op}: labels.shape={lab.shape}, expected (N,) class ids or one-hot "
+                         f"{(n, k)} (logits.shape={(n, k)})")
+    return as_float32(lab, op, "labels")
+
+
+def softmax_cross_entropy(labels, logits) -> Tensor:
+    """Mean over the batch of -sum_k t_k log softmax(logits)_k, as a scalar Tensor.
+
+    labels: (N,) integer class ids (sparse) or (N,K) one-hot / probabilities; logits (N,K).
+    Not differentiated with respect to labels.
+    """
+    zv = _f32(logits, "softmax_cross_entropy", "logits")
+    if zv.ndim != 2:
+        raise ValueError(f"softmax_cross_entropy: logits must be (N,K), got shape {zv.shape}")
+    n, k = zv.shape
+    t = _xent_targets(labels, n, k)
+    shifted = zv - zv.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -np.where(t != 0, t * logp, 0).sum(dtype=np.float64) / max(n, 1)
+    out = _wrap(np.asarray(loss, _F32))
+    if _STATE.tapes:
+        def backward(dy, needs):
+            return (None, (np.exp(logp) - t) * (dy / max(n, 1)))
+        record("softmax_cross_entropy", (labels, logits), out, backward)
+    return out
+
+
+# ---- merges --------------------------------------------------------------------------------
+def _same_shape_inputs(xs, op):
+    if isinstance(xs, (Tensor, np.ndarray)) or not isinstance(xs, (list, tuple)):
+        raise TypeError(f"{op}: expected a list of inputs, got {type(xs).__name__}")
+    if not xs:
+        raise ValueError(f"{op}: needs at least one input")
+    vs = [_f32(x, op, f"inputs[{k}]") for k, x in enumerate(xs)]
+    for k, v in enumerate(vs[1:], 1):
+        if v.shape != vs[0].shape:
+            raise ValueError(f"{op}: input {k} has shape {v.shape}, input 0 has {vs[0].shape}")
+    return vs
+
+
+def add(xs) -> Tensor:
+    """Elementwise sum of a list of same-shaped inputs (Keras Add, ResNet skip connections)."""
+    vs = _same_shape_inputs(xs, "add")
+    y = vs[0].copy()
+    for v in vs[1:]:
+        y += v
+    out = _wrap(y)
+    if _STATE.tapes:
+        record("add_n", tuple(xs), out,
+               lambda dy, needs: tuple(dy if need else None for need in needs))
+    return out
+
+
+def multiply(xs) -> Tensor:
+    """Elementwise product of a list of same-shaped inputs (Keras Multiply)."""
+    vs = _same_shape_inputs(xs, "multiply")
+    y = vs[0].copy()
+    for v in vs[1:]:
+        y *= v
+    out = _wrap(y)
+    if _STATE.tapes:
+        def backward(dy, needs):
+            grads = []
+            for k, need in enumerate(needs):
+                g = None
+                if need:  # product of the others (no division, so zeros are fine)
+                    g = dy.copy()
+                    for j, v in enumerate(vs):
+                        if j != k:
+                            g *= v
+                grads.append(g)
+            return tuple(grads)
+        record("multiply_n", tuple(xs), out, backward)
+    return out
+
+
+def concat(xs, axis=-1) -> Tensor:
+    """Concatenate along `axis` (channels by default, as Inception's filter concatenation)."""
+    op = "concat"
+    if isinstance(xs, (Tensor, np.ndarray)) or not isinstance(xs, (list, tuple)) or not xs:
+        raise TypeError(f"{op}: expected a non-empty list of inputs")
+    vs = [_f32(x, op, f"inputs[{k}]") for k, x in enumerate(xs)]
+    try:
+        y = np.concatenate(vs, axis=axis)
+    except ValueError:  # includes AxisError
+        raise ValueError(f"{op}: cannot concatenate shapes {[v.shape for v in vs]} along axis "
+                         f"{axis}") from None
+    out = _wrap(y)
+    if _STATE.tapes:
+        cuts = np.cumsum([v.shape[axis] for v in vs])[:-1]
+
+        def backward(dy, needs):
+            parts = np.split(dy, cuts, axis=axis)
+            return tuple(np.ascontiguousarray(p) if need else None
+                         for p, need in zip(parts, needs))
+        record("concat", tuple(xs), out, backward)
+    return out
+
+
+# ---- shape ops -----------------------------------------------------------------------------
+def reshape(x, shape) -> Tensor:
+    """x with a new shape (one -1 allowed); shares x's buffer."""
+    xv = x._value if isinstance(x, Tensor) else as_float32(x, "reshape", "x")
+    try:
+        y = xv.reshape(shape)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"reshape: cannot reshape x.shape={xv.shape} to {shape}: {e}") from None
+    out = _wrap(y)
+    if _STATE.tapes:
+        x_shape = xv.shape
+        record("reshape", (x,), out, lambda dy, needs: (dy.reshape(x_shape),))
+    return out
+
+
+def flatten(x) -> Tensor:
+    """(N, ...) -> (N, prod(...)), as Keras Flatten."""
+    xv = x._value if isinstance(x, Tensor) else as_float32(x, "flatten", "x")
+    if xv.ndim < 1:
+        raise ValueError(f"flatten: x needs a batch axis, got shape {xv.shape}")
+    return reshape(x, (xv.shape[0], -1) if xv.shape[0] else (0, int(np.prod(xv.shape[1:]))))
+
+
+def transpose(x, perm=None) -> Tensor:
+    """Permute the axes (reverse them when perm is None); the result is C-contiguous."""
+    xv = x._value if isinstance(x, Tensor) else as_float32(x, "transpose", "x")
+    y = np.ascontiguousarray(np.transpose(xv, perm))
+    out = _wrap(y)
+    if _STATE.tapes:
+        inv = None if perm is None else tuple(np.argsort(perm))
+        record("transpose", (x,), out,
+               lambda dy, needs: (np.ascontiguousarray(np.transpose(dy, inv)),))
+    return out
+
+
+def zero_pad2d(x, padding=1) -> Tensor:
+    """x (N,H,W,C) -> (N,H+top+bottom,W+left+right,C). padding: int, (ph, pw) or
+    ((top, bottom), (left, right)), as Keras ZeroPadding2D."""
+    op = "zero_pad2d"
+    xv = _f32(x, op, "x")
+    if xv.ndim != 4:
+        raise ValueError(f"{op}: x must have rank 4 (N,H,W,C), got shape {xv.shape}")
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be ints, got {padding!r}")
+    (pt, pb), (pl, pr) = resolve_padding(padding, (1, 1), (1, 1), op=op)
+    n, h, w, c = xv.shape
+    y = np.zeros((n, h + pt + pb, w + pl + pr, c), _F32)
+    y[:, pt:pt + h, pl:pl + w, :] = xv
+    out = _wrap(y)
+    if _STATE.tapes:
+        record(op, (x,), out, lambda dy, needs: (
+            np.ascontiguousarray(dy[:, pt:pt + h, pl:pl + w, :]),))
+    return out
+
+
+# ---- reductions ----------------------------------------------------------------------------
+def _axes(axis, ndim, op):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor of rank {ndim}")
+    return tuple(sorted(int(a) % ndim for a in axes))
+
+
+def _reduce(op, x, axis, keepdims, mean):
+    xv = _f32(x, op, "x")
+    axes = _axes(axis, xv.ndim, op)
+    y = xv.sum(axis=axes, keepdims=keepdims, dtype=np.float64)
+    count = 1
+    for a in axes:
+        count *= xv.shape[a]
+    if mean:
+        y = y / max(count, 1)
+    out = _wrap(np.asarray(y, _F32))
+    if _STATE.tapes:
+        x_shape = xv.shape
+        scale = np.float32(1.0 / max(count, 1)) if mean else None
+
+        def backward(dy, needs):
+            g = dy if keepdims else np.expand_dims(dy, axes)
+            if scale is not None:
+                g = g * scale
+            return (np.broadcast_to(g, x_shape).copy(),)
+        record(op, (x,), out, backward)
+    return out
+
+
+def reduce_sum(x, axis=None, keepdims=False) -> Tensor:
+    """Sum over `axis` (int, tuple, or None for all axes), accumulated in float64."""
+    return _reduce("reduce_sum", x, axis, keepdims, False)
+
+
+def reduce_mean(x, axis=None, keepdims=False) -> Tensor:
+    """Mean over `axis` (int, tuple, or None for all axes), accumulated in float64."""
+    return _reduce("reduce_mean", x, axis, keepdims, True)
