@@ -3,11 +3,21 @@ the float64 reference, for every differentiable input, with a random upstream gr
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 
 import fastconv as fc
-from _fd import numeric_vjp
-from assertions import assert_within
+
+# tests/reference holds the shared finite-difference helpers; make them importable when this
+# directory runs on its own (no conftest.py here: its module name would shadow tests/conftest.py).
+_REF = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reference")
+if _REF not in sys.path:
+    sys.path.append(_REF)
+
+from _fd import numeric_vjp  # noqa: E402
+from assertions import assert_within  # noqa: E402
 
 
 def f32_exact(a):
