@@ -21,3 +21,7 @@ __all__ = ["cpu_info", "get_num_threads", "set_num_threads", "ops", "reference",
 from fastconv import datasets  # noqa: E402  (MNIST / Fashion-MNIST loaders, standard library only)
 
 __all__ += ["datasets"]
+
+from fastconv import image  # noqa: E402  (batched native augmentation: rotate, shift, ...)
+
+__all__ += ["image"]
