@@ -374,11 +374,16 @@ def _axes(axis, ndim, op):
 
 def _reduce(op, x, axis, keepdims, mean):
     xv = _f32(x, op, "x")
-    axes = _axes(axis, xv.ndim, op)
-    y = xv.sum(axis=axes, keepdims=keepdims, dtype=np.float64)
-    count = 1
-    for a in axes:
-        count *= xv.shape[a]
+    if axis is None and not keepdims:  # the common loss path: one flat sum
+        axes = tuple(range(xv.ndim))
+        y = xv.sum(dtype=np.float64)
+        count = xv.size
+    else:
+        axes = _axes(axis, xv.ndim, op)
+        y = xv.sum(axis=axes, keepdims=keepdims, dtype=np.float64)
+        count = 1
+        for a in axes:
+            count *= xv.shape[a]
     if mean:
         y = y / max(count, 1)
     out = _wrap(np.asarray(y, _F32))

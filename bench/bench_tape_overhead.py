@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Per-op Python overhead of fastconv's user-facing ops, without and with a GradientTape.
+
+Every op runs on tiny inputs, so the time is almost all Python: argument handling, the Tensor
+wrapper and (with a tape) building the backward closure and appending the record. For each op
+the table shows the best-of-`--repeat` time per call of
+
+  raw       the bare kernel call the op makes (NumPy or fastconv._core, arrays prepared),
+  no tape   fastconv.ops.<op>(...) outside any tape,
+  tape      the same inside `with GradientTape()` (records are dropped every 200 calls),
+  backward  tape.gradient over a chain of 50 such ops, per op (including its tiny kernel),
+
+and the overheads `no tape - raw` (the op layer) and `tape - no tape` (recording).
+Then the lab CNN (Conv32-Pool-Conv64-Pool-Conv128-Pool-Dense256-Dense10, 28x28x1, batch 1)
+end to end, when the pooling op is available, against PyTorch eager if it is installed.
+Results are checked against the float64 reference before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+
+import numpy as np
+
+import fastconv as fc
+from fastconv import _core, ops, reference
+
+
+def _best_us(fn, number, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t0) / number)
+    # best of the samples: on a shared, loaded machine the minimum is the stable statistic
+    return min(times) * 1e6
+
+
+def _tape_us(fn, number, repeat):
+    def run():
+        with fc.GradientTape() as tape:
+            for _ in range(200):
+                fn()
+        del tape
+    return _best_us(run, max(1, number // 200), repeat) / 200
+
+
+def _backward_us(fn_chain, repeat):
+    """fn_chain(x) -> y applies the op once; gradient of a 50-op chain, per op."""
+    x0 = fc.Variable(np.full((1, 8), 0.5, np.float32))
+
+    def run():
+        with fc.GradientTape() as tape:
+            y = x0
+            for _ in range(50):
+                y = fn_chain(y)
+            loss = ops.reduce_sum(y)
+        tape.gradient(loss, x0)
+    return _best_us(run, 20, repeat) / 50
+
+
+def _cases(rng):
+    a = rng.standard_normal((1, 8)).astype(np.float32)
+    b = rng.standard_normal((1, 8)).astype(np.float32)
+    ta, tb = fc.constant(a), fc.constant(b)
+    w = rng.standard_normal((8, 8)).astype(np.float32) * 0.3
+    bias = rng.standard_normal(8).astype(np.float32)
+    vw, vb = fc.Variable(w), fc.Variable(bias)
+    x4 = rng.standard_normal((1, 6, 6, 2)).astype(np.float32)
+    k4 = rng.standard_normal((3, 3, 2, 4)).astype(np.float32)
+    tx4, vk4 = fc.constant(x4), fc.Variable(k4)
+    y_gemm = np.empty((1, 8), np.float32)
+    labels = np.array([3])
+
+    def raw_dense():
+        _core.gemm(a, w, y_gemm, 1.0, 0.0, False, False, bias, True)
+
+    cases = [
+        # name, raw call, op call, chain step for the backward column, check (got, expected)
+        ("relu", lambda: np.maximum(a, 0), lambda: ops.relu(ta), ops.relu,
+         (lambda: ops.relu(ta), lambda: reference.relu_fwd(a))),
+        ("add (t + t)", lambda: np.add(a, b), lambda: ta + tb, lambda y: y + tb,
+         (lambda: ta + tb, lambda: a.astype(np.float64) + b)),
+        ("multiply (t * 0.5)", lambda: np.multiply(a, 0.5), lambda: ta * 0.5,
+         lambda y: y * 0.5, (lambda: ta * 0.5, lambda: a * 0.5)),
+        ("dense 1x8x8 +b relu", raw_dense, lambda: ops.dense(ta, vw, vb, "relu"),
+         lambda y: ops.dense(y, vw, vb, "relu"),
+         (lambda: ops.dense(ta, vw, vb, "relu"), lambda: reference.dense(a, w, bias, "relu"))),
+        ("conv2d 1x6x6x2 k3 f4 same",
+         lambda: _core.conv2d_fwd(x4, k4, None, 1, 1, 1, 1, 1, 1, 1, 1, False),
+         lambda: ops.conv2d(tx4, vk4, padding="same"), None,
+         (lambda: ops.conv2d(tx4, vk4, padding="same"),
+          lambda: reference.conv2d(x4, k4, padding="same"))),
+        ("reduce_sum", lambda: a.sum(dtype=np.float64), lambda: ops.reduce_sum(ta), None,
+         (lambda: ops.reduce_sum(ta), lambda: a.astype(np.float64).sum())),
+        ("reshape", lambda: a.reshape(2, 4), lambda: ops.reshape(ta, (2, 4)),
+         lambda y: ops.reshape(y, (1, 8)), (lambda: ops.reshape(ta, (2, 4)),
+                                            lambda: a.reshape(2, 4))),
+        ("softmax_cross_entropy", None, lambda: ops.softmax_cross_entropy(labels, ta), None,
+         (lambda: ops.softmax_cross_entropy(labels, ta),
+          lambda: reference.softmax_xent_fwd(a, labels)[0])),
+    ]
+    if hasattr(ops, "max_pool2d"):
+        x8 = rng.standard_normal((1, 8, 8, 4)).astype(np.float32)
+        t8 = fc.constant(x8)
+        from fastconv.ops.pool import maxpool2d_fwd
+        cases.append(("max_pool2d 1x8x8x4", lambda: maxpool2d_fwd(x8, (2, 2), (2, 2),
+                                                                  ((0, 0), (0, 0))),
+                      lambda: ops.max_pool2d(t8), None,
+                      (lambda: ops.max_pool2d(t8), lambda: reference.max_pool2d(x8))))
+    return cases
+
+
+def _lab_cnn(rng):
+    shapes = [(3, 3, 1, 32), (3, 3, 32, 64), (3, 3, 64, 128)]
+    convs = [(fc.Variable(rng.standard_normal(s) * np.sqrt(2 / np.prod(s[:3]))),
+              fc.Variable(np.zeros(s[3]))) for s in shapes]
+    d1 = (fc.Variable(rng.standard_normal((128, 256)) * 0.1), fc.Variable(np.zeros(256)))
+    d2 = (fc.Variable(rng.standard_normal((256, 10)) * 0.1), fc.Variable(np.zeros(10)))
+
+    def forward(x):
+        for k, b in convs:
+            x = ops.max_pool2d(ops.conv2d(x, k, b, activation="relu"))
+        x = ops.flatten(x)
+        return ops.dense(ops.dense(x, *d1, activation="relu"), *d2)
+
+    def forward_ref(x):
+        for k, b in convs:
+            x = reference.max_pool2d(reference.conv2d(x, k.numpy(), b.numpy(),
+                                                      activation="relu"))
+        x = x.reshape(x.shape[0], -1)
+        x = reference.dense(x, d1[0].numpy(), d1[1].numpy(), "relu")
+        return reference.dense(x, d2[0].numpy(), d2[1].numpy())
+
+    def torch_forward():
+        try:
+            import torch
+        except ImportError:
+            return None
+        torch.set_num_threads(fc.get_num_threads())
+        tw = [(torch.from_numpy(k.numpy().transpose(3, 2, 0, 1).copy()),
+               torch.from_numpy(b.numpy())) for k, b in convs]
+        t1 = (torch.from_numpy(d1[0].numpy().T.copy()), torch.from_numpy(d1[1].numpy()))
+        t2 = (torch.from_numpy(d2[0].numpy().T.copy()), torch.from_numpy(d2[1].numpy()))
+        F = torch.nn.functional
+
+        def run(x):
+            with torch.no_grad():
+                for k, b in tw:
+                    x = F.max_pool2d(F.relu(F.conv2d(x, k, b)), 2)
+                x = x.flatten(1)
+                return F.linear(F.relu(F.linear(x, *t1)), *t2)
+        return run, torch
+
+    return forward, forward_ref, torch_forward
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    p.add_argument("--number", type=int, default=2000, help="calls per timing sample")
+    p.add_argument("--repeat", type=int, default=7, help="timing samples (best reported)")
+    p.add_argument("--csv", action="store_true", help="machine-readable output")
+    args = p.parse_args(argv)
+    rng = np.random.default_rng(0)
+    info = fc.cpu_info()
+    if not args.csv:
+        print(f"# CPU: {info.get('brand', platform.processor())} | ISA: {_core.get_isa()} | "
+              f"fastconv {fc.__version__} | numpy {np.__version__} | python "
+              f"{sys.version.split()[0]}")
+    cases = _cases(rng)
+    for name, _, _, _, (got, expected) in cases:
+        err = float(np.max(np.abs(np.asarray(got(), np.float64) - expected())))
+        if err > 1e-4:
+            raise SystemExit(f"{name}: result differs from the reference by {err}")
+    cols = ["threads", "op", "raw_us", "notape_us", "tape_us", "backward_us_per_op",
+            "op_overhead_us", "record_overhead_us"]
+    print(",".join(cols) if args.csv else
+          f"{'thr':>3} {'op':<26} {'raw':>7} {'no tape':>8} {'tape':>8} {'backward':>9} "
+          f"{'op ovh':>7} {'rec ovh':>8}   (us per call, best of --repeat)")
+    for threads in [int(t) for t in args.threads.split(",")]:
+        fc.set_num_threads(threads)
+        for name, raw, op, chain, _ in cases:
+            raw_us = _best_us(raw, args.number, args.repeat) if raw else float("nan")
+            notape = _best_us(op, args.number, args.repeat)
+            tape = _tape_us(op, args.number, args.repeat)
+            bwd = _backward_us(chain, args.repeat) if chain else float("nan")
+            row = [threads, name, raw_us, notape, tape, bwd, notape - raw_us, tape - notape]
+            if args.csv:
+                print(",".join(str(v) if isinstance(v, (int, str)) else f"{v:.3f}" for v in row))
+            else:
+                print(f"{threads:>3} {name:<26} {raw_us:7.2f} {notape:8.2f} {tape:8.2f} "
+                      f"{bwd:9.2f} {notape - raw_us:7.2f} {tape - notape:8.2f}")
+        if hasattr(ops, "max_pool2d"):
+            forward, forward_ref, torch_forward = _lab_cnn(rng)
+            x = rng.standard_normal((1, 28, 28, 1)).astype(np.float32)
+            err = float(np.max(np.abs(np.asarray(forward(x)) - forward_ref(x))))
+            fwd_us = _best_us(lambda: forward(x), 200, args.repeat)
+            tape_us = _tape_us(lambda: forward(x), 200 * 200 // 200, args.repeat)
+            peer = torch_forward()
+            torch_us = float("nan")
+            if peer is not None:
+                run, torch = peer
+                xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+                torch_err = float(np.max(np.abs(run(xt).numpy() - forward_ref(x))))
+                if torch_err > 1e-3:
+                    raise SystemExit(f"torch peer differs from the reference by {torch_err}")
+                torch_us = _best_us(lambda: run(xt), 200, args.repeat)
+            if args.csv:
+                print(f"{threads},lab_cnn_batch1_inference,nan,{fwd_us:.3f},{tape_us:.3f},nan,"
+                      f"torch_us={torch_us:.3f},max_abs_err={err:.2e}")
+            else:
+                print(f"{threads:>3} {'lab CNN batch-1 forward':<26} {'':>7} {fwd_us:8.1f} "
+                      f"{tape_us:8.1f}   torch eager {torch_us:.1f} us, ratio torch/fastconv "
+                      f"{torch_us / fwd_us:.2f}, max abs err {err:.1e}")
+
+
+if __name__ == "__main__":
+    main()
