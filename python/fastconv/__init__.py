@@ -25,3 +25,7 @@ __all__ += ["datasets"]
 from fastconv import image  # noqa: E402  (batched native augmentation: rotate, shift, ...)
 
 __all__ += ["image"]
+
+from fastconv import data, saving, train  # noqa: E402  (input pipeline, saving, checkpoints)
+
+__all__ += ["data", "saving", "train"]
