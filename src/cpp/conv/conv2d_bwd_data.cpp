@@ -1,6 +1,6 @@
 // Convolution backward-data: dx = col2im(dy[M x F] . w^T[F x K]).
 //
-// The column matrix is produced a chunk of output rows at a time (bounded workspace in
+// Stride 1 runs as a transposed convolution on the forward path (below). Otherwise the column matrix is produced a chunk of output rows at a time (bounded workspace in
 // thread_scratch slot 2; the GEMM driver owns slots 0 and 1) and folded back into dx by a
 // gather: every input row (n, ih) touched by the chunk adds the contributions of the chunk's
 // output rows in a fixed tap order. One thread owns each dx row within a chunk, and chunks are
@@ -54,6 +54,31 @@ void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float*
     return;
   }
 
+  const int64_t eh = (s.kh - 1) * s.dh, ew = (s.kw - 1) * s.dw;
+  // With very few input channels the transposed GEMM would have N = C columns, too narrow for
+  // the microkernel; the column path keeps N = KH*KW*C.
+  if (C >= 8 && s.sh == 1 && s.sw == 1 && s.pt <= eh && s.pb <= eh && s.pl <= ew && s.pr <= ew) {
+    // Stride 1: dx is the forward convolution of dy, padded by (extent - 1 - pad), with the
+    // kernel flipped in space and C/F swapped. That runs on the implicit-im2col forward path
+    // with no column workspace and no scatter.
+    float* wt = thread_scratch(2, static_cast<size_t>(K * F));
+    for (int64_t ki = 0; ki < s.kh; ++ki)
+      for (int64_t kj = 0; kj < s.kw; ++kj) {
+        const float* src = w + ((s.kh - 1 - ki) * s.kw + (s.kw - 1 - kj)) * C * F;
+        float* dst = wt + (ki * s.kw + kj) * F * C;
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t f = 0; f < F; ++f) dst[f * C + c] = src[c * F + f];
+      }
+    ConvShape t;
+    t.n = s.n, t.h = s.oh, t.w = s.ow, t.c = F;
+    t.kh = s.kh, t.kw = s.kw, t.f = C;
+    t.dh = s.dh, t.dw = s.dw;
+    t.pt = eh - s.pt, t.pb = eh - s.pb, t.pl = ew - s.pl, t.pr = ew - s.pr;
+    t.oh = H, t.ow = W;  // (OH + 2 eh - pt - pb) - eh = H for stride 1
+    conv2d_fwd(t, dy, wt, nullptr, false, dx);
+    return;
+  }
+
   {
     const int nt = threads_for(static_cast<double>(dx_size), 1.0e5);
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -102,16 +127,18 @@ void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float*
         const int64_t oh = th / s.sh;
         const int64_t r = n * s.oh + oh;
         if (oh >= s.oh || r < r0 || r >= r1) continue;
-        const float* cols_row = cols + (r - r0) * row_floats;
-        for (int64_t iw = 0; iw < W; ++iw) {
-          float* out = dx_row + iw * C;
+        const float* cols_row = cols + (r - r0) * row_floats + ki * s.kw * C;
+        // Scatter along the row: output column ow, tap kj lands on iw = ow*sw - pl + kj*dw.
+        // The order (ki, ow, kj) is fixed, and this thread owns the whole dx row.
+        for (int64_t ow = 0; ow < s.ow; ++ow) {
+          const int64_t iw_base = ow * s.sw - s.pl;
+          const float* src = cols_row + ow * K;
           for (int64_t kj = 0; kj < s.kw; ++kj) {
-            const int64_t tw = iw + s.pl - kj * s.dw;
-            if (tw < 0 || tw % s.sw != 0) continue;
-            const int64_t ow = tw / s.sw;
-            if (ow >= s.ow) continue;
-            const float* src = cols_row + ow * K + (ki * s.kw + kj) * C;
-            for (int64_t c = 0; c < C; ++c) out[c] += src[c];
+            const int64_t iw = iw_base + kj * s.dw;
+            if (iw < 0 || iw >= W) continue;
+            float* out = dx_row + iw * C;
+            const float* sp = src + kj * C;
+            for (int64_t c = 0; c < C; ++c) out[c] += sp[c];
           }
         }
       }

@@ -3,6 +3,7 @@
 // receptive fields from x while packing; w (KH,KW,C,F) already is the row-major K x F matrix.
 #include "conv/conv.h"
 #include "conv/conv_pack.h"
+#include "conv/conv_gemm.h"
 #include "gemm/driver.h"
 
 namespace fastconv {
@@ -27,7 +28,7 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float*
   g.ldc = s.f;
   g.bias = bias;
   g.relu = relu;
-  gemm_run(g);
+  conv_gemm_rows(g);
 }
 
 }  // namespace fastconv

@@ -4,47 +4,46 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "common/error.h"
 
 namespace fastconv {
 
-void Im2colPackA::pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
-                       float* dst) const {
-  const ConvShape& s = s_;
+namespace {
+
+// At least n zeros, owned by the calling thread.
+const float* zero_floats(int64_t n) {
+  thread_local std::vector<float> zeros;
+  if (static_cast<int64_t>(zeros.size()) < n) zeros.assign(static_cast<size_t>(n), 0.0f);
+  return zeros.data();
+}
+
+// One MR-row micro-panel of im2col(x): rows m0 .. m0+hgt-1 (hgt <= MR), depth [p0, p0+kc).
+// For each tap the MR source pixels are looked up once, then their channel runs are
+// interleaved into the panel: MR contiguous floats per depth step, read from MR sequential
+// streams. MR is a template constant so the interleave unrolls into plain loads and stores.
+template <int MR>
+void im2col_panel(const ConvShape& s, const float* x, int64_t m0, int hgt, int64_t p0,
+                  int64_t kc, int mr_rt, float* panel) {
+  const int mr = MR > 0 ? MR : mr_rt;
   const int64_t C = s.c, KW = s.kw, H = s.h, W = s.w;
-  const int64_t p_end = p0 + kc;
-  // Where the depth range starts: tap (ki0, kj0), channel c0. Same for every row.
-  const int64_t tap0 = p0 / C, c0 = p0 - tap0 * C;
-  const int64_t ki0 = tap0 / KW, kj0 = tap0 - ki0 * KW;
-  for (int64_t ib = 0; ib < rows; ib += mr) {
-    const int hgt = static_cast<int>(std::min<int64_t>(mr, rows - ib));
-    float* panel = dst + ib * kc;
-    int64_t m = i0 + ib;
-    int64_t ow = m % s.ow, t = m / s.ow;
-    int64_t oh = t % s.oh, n = t / s.oh;
-    for (int i = 0; i < hgt; ++i) {
-      const float* img = x_ + n * H * W * C;
-      const int64_t ih0 = oh * s.sh - s.pt, iw0 = ow * s.sw - s.pl;
-      float* out = panel + i;
-      int64_t p = p0, c = c0, ki = ki0, kj = kj0;
-      while (p < p_end) {
-        const int64_t run = std::min(C - c, p_end - p);
-        const int64_t ih = ih0 + ki * s.dh, iw = iw0 + kj * s.dw;
-        if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
-          const float* src = img + (ih * W + iw) * C + c;
-          for (int64_t q = 0; q < run; ++q) out[q * mr] = src[q];
-        } else {
-          for (int64_t q = 0; q < run; ++q) out[q * mr] = 0.0f;
-        }
-        out += run * mr;
-        p += run;
-        c = 0;
-        if (++kj == KW) {
-          kj = 0;
-          ++ki;
-        }
-      }
+  constexpr int kMax = 64;
+  // Per row: offset of its receptive field's top-left pixel in x (meaningful only when the
+  // field is inside the image), its top-left input coordinates, and whether the whole field
+  // is inside, in which case a tap is just a fixed offset and needs no bounds checks.
+  int64_t base[kMax], ih0[kMax], iw0[kMax];
+  bool inside[kMax];
+  bool all_inside = true;
+  const int64_t eh = (s.kh - 1) * s.dh, ew = (s.kw - 1) * s.dw;
+  int64_t ow = m0 % s.ow, t = m0 / s.ow;
+  int64_t oh = t % s.oh, n = t / s.oh;
+  for (int i = 0; i < mr; ++i) {
+    if (i < hgt) {
+      ih0[i] = oh * s.sh - s.pt;
+      iw0[i] = ow * s.sw - s.pl;
+      base[i] = n * H * W * C + (ih0[i] * W + iw0[i]) * C;
+      inside[i] = ih0[i] >= 0 && ih0[i] + eh < H && iw0[i] >= 0 && iw0[i] + ew < W;
       if (++ow == s.ow) {
         ow = 0;
         if (++oh == s.oh) {
@@ -52,9 +51,54 @@ void Im2colPackA::pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
           ++n;
         }
       }
+    } else {
+      ih0[i] = iw0[i] = base[i] = 0;
+      inside[i] = false;  // rows past the edge of C are zero
     }
-    for (int i = hgt; i < mr; ++i)
-      for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = 0.0f;
+    all_inside = all_inside && inside[i];
+  }
+  const float* src[kMax];
+  float* out = panel;
+  // Padding taps and rows past the edge read from this zero row instead of branching.
+  const float* zeros = zero_floats(C);
+  for (int64_t p = p0, p_end = p0 + kc; p < p_end;) {
+    const int64_t tap = p / C, cs = p - tap * C;
+    const int64_t ce = std::min(C, cs + (p_end - p));
+    const int64_t ki = tap / KW, kj = tap - ki * KW;
+    const int64_t di = ki * s.dh, dj = kj * s.dw;
+    const int64_t off = (di * W + dj) * C;
+    if (all_inside) {
+      for (int i = 0; i < mr; ++i) src[i] = x + base[i] + off;
+    } else {
+      for (int i = 0; i < mr; ++i) {
+        const int64_t ih = ih0[i] + di, iw = iw0[i] + dj;
+        const bool ok = inside[i] || (i < hgt && ih >= 0 && ih < H && iw >= 0 && iw < W);
+        src[i] = ok ? x + base[i] + off : zeros;
+      }
+    }
+    for (int64_t c = cs; c < ce; ++c) {
+      float* o = out + (c - cs) * mr;
+      for (int i = 0; i < mr; ++i) o[i] = src[i][c];
+    }
+    out += (ce - cs) * mr;
+    p += ce - cs;
+  }
+}
+
+}  // namespace
+
+void Im2colPackA::pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
+                       float* dst) const {
+  FASTCONV_CHECK(mr <= 64, "conv2d: microkernel MR=", mr, " exceeds 64");
+  for (int64_t ib = 0; ib < rows; ib += mr) {
+    const int hgt = static_cast<int>(std::min<int64_t>(mr, rows - ib));
+    float* panel = dst + ib * kc;
+    switch (mr) {
+      case 4: im2col_panel<4>(s_, x_, i0 + ib, hgt, p0, kc, mr, panel); break;
+      case 6: im2col_panel<6>(s_, x_, i0 + ib, hgt, p0, kc, mr, panel); break;
+      case 12: im2col_panel<12>(s_, x_, i0 + ib, hgt, p0, kc, mr, panel); break;
+      default: im2col_panel<0>(s_, x_, i0 + ib, hgt, p0, kc, mr, panel); break;
+    }
   }
 }
 

@@ -1,0 +1,211 @@
+"""Benchmark fastconv conv2d (forward, and forward + backward) against PyTorch CPU.
+
+Layers: the lab's MNIST CNN (batch 100, 3x3 'same'), AlexNet's first layer (batch 8), two
+ResNet-50 style layers (batch 8). Every result is checked against PyTorch in float64 before
+anything is timed (max abs error column). PyTorch runs in both NCHW-contiguous and
+channels_last layouts, and the faster one is the peer. Medians of repeated runs after warmup.
+
+forward+backward = conv2d_fwd + conv2d_bwd_data + conv2d_bwd_filter (dw and db), except for a
+first layer (C == 1 input image) where dL/dx is not needed, so bwd_data is skipped on both
+sides. PyTorch's backward is aten.convolution_backward with the same output mask.
+
+    python bench/bench_conv2d.py [--threads 1 2] [--layers mnist1 resnet3x3] [--csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import fastconv
+from fastconv import ops
+from fastconv._geometry import conv_output_hw, resolve_padding
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # the peer is optional for a quick self-timing run
+    torch = None
+
+# name: (N, H, W, C, F, KH, KW, stride, padding)
+LAYERS = {
+    "mnist1": (100, 28, 28, 1, 32, 3, 3, 1, "same"),
+    "mnist2": (100, 14, 14, 32, 64, 3, 3, 1, "same"),
+    "mnist3": (100, 7, 7, 64, 128, 3, 3, 1, "same"),
+    "alexnet1": (8, 227, 227, 3, 96, 11, 11, 4, "valid"),
+    "resnet3x3": (8, 56, 56, 64, 64, 3, 3, 1, "same"),
+    "resnet1x1": (8, 56, 56, 256, 64, 1, 1, 1, "valid"),
+}
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def median_ms(fn, min_time=0.4, min_reps=5, max_reps=50) -> float:
+    fn()  # warmup (first-touch of scratch buffers, thread team start)
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_reps or (time.perf_counter() - start < min_time
+                                    and len(times) < max_reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+class Layer:
+    def __init__(self, name, spec, rng):
+        n, h, w, c, f, kh, kw, s, padding = spec
+        self.name, self.spec = name, spec
+        self.strides = (s, s)
+        self.pads = resolve_padding(padding, (h, w), (kh, kw), self.strides, (1, 1), name)
+        oh, ow = conv_output_hw((h, w), (kh, kw), self.strides, self.pads)
+        self.x = rng.standard_normal((n, h, w, c)).astype(np.float32)
+        self.w = (rng.standard_normal((kh, kw, c, f)) / np.sqrt(kh * kw * c)).astype(np.float32)
+        self.b = rng.standard_normal(f).astype(np.float32)
+        self.dy = rng.standard_normal((n, oh, ow, f)).astype(np.float32)
+        self.need_dx = c > 1  # a first layer on the raw image needs no dL/dx
+        self.flops_pass = 2.0 * n * oh * ow * kh * kw * c * f
+        self.desc = f"{n}x{h}x{w}x{c} -> {f} {kh}x{kw}/{s} {padding}"
+
+    # fastconv
+    def fc_fwd(self):
+        return ops.conv2d_fwd(self.x, self.w, self.b, self.strides, self.pads)
+
+    def fc_fwd_bwd(self):
+        y = ops.conv2d_fwd(self.x, self.w, self.b, self.strides, self.pads)
+        dx = (ops.conv2d_bwd_data(self.dy, self.w, self.x.shape, self.strides, self.pads)
+              if self.need_dx else None)
+        dw, db = ops.conv2d_bwd_filter(self.x, self.dy, self.w.shape, self.strides, self.pads)
+        return y, dx, dw, db
+
+    # torch
+    def torch_pad(self):
+        (pt, pb), (pl, pr) = self.pads
+        assert pt == pb and pl == pr, "benchmark layers use symmetric padding"
+        return (pt, pl)
+
+    def torch_tensors(self, dtype, channels_last):
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        x = torch.from_numpy(self.x).permute(0, 3, 1, 2).to(dtype)
+        w = torch.from_numpy(self.w).permute(3, 2, 0, 1).to(dtype)
+        dy = torch.from_numpy(self.dy).permute(0, 3, 1, 2).to(dtype)
+        b = torch.from_numpy(self.b).to(dtype)
+        x, w, dy = (t.contiguous(memory_format=fmt) for t in (x, w, dy))
+        return x, w, b, dy
+
+    def torch_fns(self, dtype, channels_last):
+        x, w, b, dy = self.torch_tensors(dtype, channels_last)
+        pad, stride = self.torch_pad(), self.strides
+
+        def fwd():
+            with torch.no_grad():
+                return F.conv2d(x, w, b, stride, pad)
+
+        def fwd_bwd():
+            with torch.no_grad():
+                y = F.conv2d(x, w, b, stride, pad)
+                dx, dw, db = torch.ops.aten.convolution_backward(
+                    dy, x, w, [w.shape[0]], list(stride), list(pad), [1, 1], False, [0, 0], 1,
+                    [self.need_dx, True, True])
+            return y, dx, dw, db
+
+        return fwd, fwd_bwd
+
+
+def to_nhwc(t):
+    return t.permute(0, 2, 3, 1).numpy()
+
+
+def max_errors(layer: Layer):
+    """Max abs error of fastconv's y, and of (dx, dw, db), against PyTorch in float64."""
+    _, fwd_bwd = layer.torch_fns(torch.float64, False)
+    y, dx, dw, db = fwd_bwd()
+    ry, rdx = to_nhwc(y), (to_nhwc(dx) if dx is not None else None)
+    rdw, rdb = dw.permute(2, 3, 1, 0).numpy(), db.numpy()
+    fy, fdx, fdw, fdb = layer.fc_fwd_bwd()
+    e_fwd = float(np.abs(fy - ry).max())
+    e_bwd = max(float(np.abs(fdw - rdw).max()), float(np.abs(fdb - rdb).max()))
+    if layer.need_dx:
+        e_bwd = max(e_bwd, float(np.abs(fdx - rdx).max()))
+    return e_fwd, max(e_fwd, e_bwd)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--layers", nargs="+", choices=list(LAYERS), default=list(LAYERS))
+    ap.add_argument("--csv", action="store_true", help="machine-readable rows")
+    ap.add_argument("--min-time", type=float, default=0.4, help="seconds per measurement")
+    ap.add_argument("--no-torch", action="store_true", help="time fastconv only")
+    args = ap.parse_args(argv)
+    use_torch = torch is not None and not args.no_torch
+
+    info = fastconv.cpu_info()
+    versions = f"fastconv {fastconv.__version__}, numpy {np.__version__}"
+    if use_torch:
+        versions += f", torch {torch.__version__}"
+    print(f"# bench_conv2d {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | "
+          f"{cpu_name()} | isa {info['isa']} ({info['gemm_kernel']}) | {versions} | "
+          f"python {platform.python_version()}")
+    cols = ["layer", "shape", "threads", "pass", "fastconv_ms", "torch_ms", "torch_layout",
+            "fastconv_gflops", "torch_gflops", "speedup", "max_abs_err"]
+    if args.csv:
+        print(",".join(cols))
+    else:
+        print(f"{'layer':10} {'shape':34} {'thr':>3} {'pass':8} {'fc ms':>9} {'torch ms':>9} "
+              f"{'layout':6} {'fc GF/s':>8} {'pt GF/s':>8} {'speedup':>7} {'max err':>9}")
+
+    rng = np.random.default_rng(0)
+    layers = [Layer(name, LAYERS[name], rng) for name in args.layers]
+    errors = {l.name: max_errors(l) for l in layers} if use_torch else {}
+    for nt in args.threads:
+        fastconv.set_num_threads(nt)
+        if use_torch:
+            torch.set_num_threads(nt)
+        for layer in layers:
+            passes = [("fwd", layer.fc_fwd, 1)]
+            passes.append(("fwd+bwd", layer.fc_fwd_bwd, 3 if layer.need_dx else 2))
+            torch_fns = {}
+            if use_torch:
+                for cl in (False, True):
+                    torch_fns[cl] = layer.torch_fns(torch.float32, cl)
+            for pi, (pname, fn, npass) in enumerate(passes):
+                flops = layer.flops_pass * npass
+                fc_ms = median_ms(fn, args.min_time)
+                pt_ms, layout = float("nan"), "-"
+                if use_torch:
+                    best = {("nhwc" if cl else "nchw"): median_ms(fns[pi], args.min_time)
+                            for cl, fns in torch_fns.items()}
+                    layout = min(best, key=best.get)
+                    pt_ms = best[layout]
+                err = errors.get(layer.name, (float("nan"),) * 2)[pi]
+                row = [layer.name, layer.desc, nt, pname, fc_ms, pt_ms, layout,
+                       flops / fc_ms / 1e6, flops / pt_ms / 1e6, pt_ms / fc_ms, err]
+                if args.csv:
+                    print(",".join(str(v) if not isinstance(v, float) else f"{v:.5g}"
+                                   for v in row))
+                else:
+                    print(f"{row[0]:10} {row[1]:34} {nt:>3} {pname:8} {fc_ms:9.2f} "
+                          f"{pt_ms:9.2f} {layout:6} {row[7]:8.1f} {row[8]:8.1f} "
+                          f"{row[9]:6.2f}x {err:9.2e}")
+                sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+// How the convolution passes drive the shared GEMM engine.
+#pragma once
+
+#include <cstdint>
+
+#include "gemm/driver.h"
+
+namespace fastconv {
+
+// A PackA view of rows [row0, ...) of another PackA: lets a row chunk of a problem be run as
+// a GEMM of its own.
+class RowOffsetPackA final : public PackA {
+ public:
+  RowOffsetPackA(const PackA& a, int64_t row0) : a_(a), row0_(row0) {}
+  void pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr, float* dst) const override {
+    a_.pack(row0_ + i0, rows, p0, kc, mr, dst);
+  }
+
+ private:
+  const PackA& a_;
+  int64_t row0_;
+};
+
+// Runs g (C = op(A) op(B) (+bias)(relu), beta 0) as independent GEMMs over chunks of rows of C,
+// which threads take dynamically. A convolution's M (output pixels) is large and its N
+// (filters) small, so each thread packing its own rows needs no barrier between the packing
+// and the microkernels, and a late thread on a busy machine only delays its own chunk.
+// Bit-identical for any thread count: a row of C is computed with the same depth blocking and
+// the same operation sequence whichever chunk and thread it falls in.
+void conv_gemm_rows(const GemmProblem& g);
+
+}  // namespace fastconv
