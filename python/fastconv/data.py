@@ -21,15 +21,17 @@ Shuffle follows tf.data: a buffer of ``buffer_size`` elements, each output drawn
 the buffer and its slot refilled with the next input; ``buffer_size >= len`` gives a uniform
 permutation. With ``reshuffle_each_iteration=True`` (default) each pass over the dataset gets a
 new order. Seeds: an explicit ``seed`` makes the sequence of per-epoch orders reproducible;
-otherwise, after ``set_seed(n)`` (fastconv's global seed hook, also called by fastconv's
-``set_seed`` helpers) shuffles created afterwards are seeded from ``n`` and a creation counter,
-as TensorFlow derives op seeds; with neither, the order is random.
+otherwise, after ``fastconv.data.set_seed(n)`` shuffles created afterwards are seeded from ``n``
+and a creation counter, as TensorFlow derives op seeds; otherwise the seed is drawn from
+fastconv's global generator (``fastconv.random.set_seed``) when fastconv.keras is loaded, so
+``set_seed(n)`` before building the pipeline makes it reproducible; else the order is random.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import sys
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -61,6 +63,10 @@ def _resolve_seed(seed: int | None) -> int:
     if _global_seed is not None:
         _op_counter += 1
         return int(np.random.SeedSequence([_global_seed, _op_counter]).generate_state(1)[0])
+    backend = sys.modules.get("fastconv.keras._backend")
+    if backend is not None and hasattr(backend, "next_seed"):
+        # fastconv.random.set_seed / keras.utils.set_random_seed seed this generator
+        return int(backend.next_seed())
     return int(np.random.SeedSequence().generate_state(1)[0])
 
 

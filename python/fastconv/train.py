@@ -28,6 +28,8 @@ import re
 import warnings
 from typing import Any
 
+import numpy as np
+
 from fastconv.saving import _archive, _tracking
 from fastconv.saving.weights import CHECKPOINT_FORMAT, assign_all, entries_for, plan_assignment
 
@@ -88,16 +90,28 @@ class Checkpoint:
         """How many times save() was called (restored by restore()); the next file is -<n+1>."""
         return self._save_counter
 
-    def _named(self, prefix: str = "") -> list[dict]:
-        out = []
+    def _collect(self, prefix: str, out: list, optimizers: list) -> None:
         for key, obj in self._objects.items():
             if isinstance(obj, Checkpoint):
-                out.extend(obj._named(f"{prefix}{key}/"))
+                obj._collect(f"{prefix}{key}/", out, optimizers)
             elif _tracking.is_variable(obj):
                 out.append({"path": f"{prefix}{key}", "var": obj,
                             "name": _tracking.var_name(obj) or key, "layer": key})
+            elif _is_slot_optimizer(obj):
+                optimizers.append((f"{prefix}{key}/", obj))
             else:
                 out.extend(_tracking.named_variables(obj, prefix=f"{prefix}{key}/"))
+
+    def _named(self, saved_paths=None) -> list[dict]:
+        """Every tracked variable with its path. ``saved_paths`` (restoring): the file's paths,
+        so optimizer slots that do not exist yet get placeholders that create them on assign."""
+        out: list[dict] = []
+        optimizers: list = []
+        self._collect("", out, optimizers)
+        id2path = {id(n["var"]): n["path"] for n in out}
+        path2var = {n["path"]: n["var"] for n in out}
+        for prefix, opt in optimizers:
+            out.extend(_optimizer_entries(opt, prefix, id2path, path2var, saved_paths))
         return out
 
     def write(self, file_prefix: str) -> str:
@@ -136,10 +150,103 @@ class Checkpoint:
         counter = info.get("save_counter") if isinstance(info, dict) else None
         if not isinstance(counter, int) or isinstance(counter, bool) or counter < 0:
             raise _archive.CorruptFileError(f"{file!r} has no valid checkpoint counter")
-        plan = plan_assignment(self._named(), manifest, arrays, file, "Checkpoint.restore")
+        named = self._named(saved_paths={r["path"] for r in manifest["variables"]})
+        plan = plan_assignment(named, manifest, arrays, file, "Checkpoint.restore")
         assign_all(plan)
+        _drop_unrestored_slots(named)
         self._save_counter = counter
         return _LoadStatus(True)
+
+
+# ------------------------------------------------------------------ optimizers with array slots
+# fastconv.keras optimizers keep ``iterations`` as a Python int and their slots (SGD velocity,
+# Adam m/v) as float32 arrays in ``_slots[id(var)] = (var, {slot_name: array})``, created on a
+# variable's first update. A checkpoint stores them as ``<key>/iterations`` and
+# ``<key>/slots/<path of the variable in this checkpoint>/<slot name>`` (e.g.
+# ``optimizer/slots/model/layers/0/vars/0/m``), so slots are tied to the model's variables by
+# position, like TF's slot variables; slots of variables the checkpoint does not track are not
+# saved. Restoring replaces the optimizer's state with the saved one: missing slots are created,
+# slots the file does not have are dropped (a fresh start for those variables).
+
+def _is_slot_optimizer(obj: Any) -> bool:
+    return (hasattr(obj, "apply_gradients") and isinstance(getattr(obj, "_slots", None), dict)
+            and isinstance(getattr(obj, "iterations", None), (int, np.integer)))
+
+
+class _IntAttr:
+    """A variable-like view of an int attribute (optimizer.iterations)."""
+
+    def __init__(self, owner, attr):
+        self.owner, self.attr, self.name = owner, attr, attr
+
+    def numpy(self):
+        return np.asarray(getattr(self.owner, self.attr), dtype=np.int64)
+
+    def assign(self, value):
+        setattr(self.owner, self.attr, int(np.asarray(value)))
+
+
+class _Slot:
+    """A variable-like view of optimizer slot ``sname`` of ``var`` (created on assign)."""
+
+    def __init__(self, opt, var, sname, name):
+        self.opt, self.var, self.sname, self.name = opt, var, sname, name
+
+    def _array(self):
+        entry = self.opt._slots.get(id(self.var))
+        if entry is not None and entry[0] is self.var and self.sname in entry[1]:
+            return entry[1][self.sname]
+        return None
+
+    def numpy(self):
+        arr = self._array()
+        return np.zeros(tuple(self.var.shape), np.float32) if arr is None else arr.copy()
+
+    def assign(self, value):
+        arr = self._array()
+        if arr is None:
+            arr = self.opt._slots_for(self.var)[self.sname]
+        arr[...] = value
+
+
+def _optimizer_entries(opt, prefix, id2path, path2var, saved_paths) -> list[dict]:
+    own = getattr(opt, "name", None) or type(opt).__name__
+    out = [{"path": f"{prefix}iterations", "var": _IntAttr(opt, "iterations"),
+            "name": "iterations", "layer": own}]
+    slot_names = tuple(getattr(opt, "_SLOTS", ()))
+
+    def entry(var_path, var, sname):
+        return {"path": f"{prefix}slots/{var_path}/{sname}",
+                "var": _Slot(opt, var, sname, f"{sname} slot of {_tracking.var_name(var)}"),
+                "name": f"{sname} slot of {_tracking.var_name(var) or var_path}", "layer": own,
+                "slot_of": var}
+
+    if saved_paths is None:  # saving: the slots that exist, for variables this checkpoint has
+        for var, slots in list(opt._slots.values()):
+            if id(var) in id2path:
+                out.extend(entry(id2path[id(var)], var, s) for s in slots)
+        return out
+    start = f"{prefix}slots/"  # restoring: a placeholder for every slot in the file
+    for p in sorted(saved_paths):
+        if not p.startswith(start):
+            continue
+        var_path, _, sname = p[len(start):].rpartition("/")
+        var = path2var.get(var_path)
+        if var is not None and sname in slot_names:
+            out.append(entry(var_path, var, sname))
+        # else: the plan reports it as a variable "that the model does not have"
+    return out
+
+
+def _drop_unrestored_slots(named: list[dict]) -> None:
+    """After a restore: drop slots of checkpointed variables that the file did not have."""
+    opts = {id(n["var"].owner): n["var"].owner for n in named if isinstance(n["var"], _IntAttr)}
+    keep = {(id(n["var"].opt), id(n["var"].var)) for n in named if isinstance(n["var"], _Slot)}
+    tracked = {id(n["var"]) for n in named}
+    for oid, opt in opts.items():
+        for vid in [k for k, (var, _) in opt._slots.items()
+                    if id(var) in tracked and (oid, k) not in keep]:
+            del opt._slots[vid]
 
 
 def _number(name: str, base: str) -> int | None:

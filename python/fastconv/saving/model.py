@@ -4,12 +4,15 @@ The archive is the weights format (see _archive.py) with format "fastconv-model"
 manifest keys:
 
 * ``"model"`` — the architecture, Keras-style nested ``{"class_name", "config"}`` dicts:
-  - Sequential: ``{"class_name": "Sequential", "config": {"name", "layers": [layer, ...]}}``
-  - functional: ``{"class_name": "Functional", "config": {"name", "layers": [{"class_name",
-    "config", "name", "inbound": [[layer_name, node_index, tensor_index], ...]}, ...],
-    "input_layers": [...], "output_layers": [...]}}`` (see ``_functional_spec``)
+  - Sequential: ``{"class_name": "Sequential", "config": {"name", "trainable", "layers":
+    [layer, ...]}}`` (an InputLayer entry first when the input shape is known)
+  - functional: ``{"class_name": "Model", "config": {"name", "layers": [{"class_name",
+    "config", "name", "inbound_nodes": [{"args": [layer_name, node_index, tensor_index] or a
+    list of them, "kwargs": {...}}]}, ...], "input_layers": [...], "output_layers": [...]}}``
   - a layer: ``{"class_name": "Conv2D", "config": layer.get_config()}``; a nested model is a
     layer whose spec is a model spec.
+  This is exactly ``fastconv.keras.layers.serialize(model)`` (the models' own get_config), and
+  loading uses the classes' ``from_config``, so the file format and ``clone_model`` agree.
 * ``"build_input_shape"`` — the input shape the model was built with (or null), used to create
   the variables of a lazily built model before its weights are loaded.
 
@@ -51,71 +54,63 @@ def _is_model(obj: Any) -> bool:
     return isinstance(getattr(obj, "layers", None), (list, tuple))
 
 
-def _kind(model: Any) -> str:
-    """'sequential', 'functional' or 'subclassed'."""
-    kind = getattr(model, "_fastconv_model_kind", None)  # set by fastconv.keras if it wants
-    if kind is not None:
-        return kind() if callable(kind) else kind
-    name = type(model).__name__
-    if name == "Sequential":
-        return "sequential"
-    if name in ("Model", "Functional") and hasattr(model, "inputs") and hasattr(model, "outputs"):
-        return "functional"
-    return "subclassed"
-
-
 def _subclassed_error(model: Any) -> NotImplementedError:
     return NotImplementedError(
-        f"save_model: {type(model).__name__} is a subclassed model (its architecture is Python "
-        f"code in call()), which cannot be saved as JSON; save its weights instead with "
-        f"model.save_weights(path), and rebuild the model in code before load_weights(path)")
+        f"save_model: {type(model).__name__} {getattr(model, 'name', '')!r} is a subclassed "
+        f"model (its architecture is Python code in call()), which cannot be saved as JSON; "
+        f"save its weights instead with model.save_weights(path), rebuild the model in code "
+        f"and call load_weights(path)")
+
+
+def _config_of(obj: Any) -> dict | None:
+    """obj.get_config(), or None if it has none; NotImplementedError when it refuses."""
+    get_config = getattr(obj, "get_config", None)
+    return None if get_config is None else get_config()
 
 
 def serialize_layer(layer: Any) -> dict:
-    if _is_model(layer):
-        return serialize_model(layer)
-    get_config = getattr(layer, "get_config", None)
+    """``{"class_name", "config"}`` of a layer or model (models recurse)."""
     try:
-        if get_config is None:
-            raise NotImplementedError
-        config = get_config()
+        config = _config_of(layer)
     except NotImplementedError:
+        if _is_model(layer):
+            raise _subclassed_error(layer) from None
         raise NotImplementedError(
             f"save_model: layer {getattr(layer, 'name', '?')!r} ({type(layer).__name__}) has no "
             f"get_config(); give it get_config()/from_config(), or use save_weights") from None
+    if config is None:
+        if type(layer).__name__ == "Sequential" and _is_model(layer):
+            # a duck-typed Sequential without get_config: its layer list is the architecture
+            config = {"name": getattr(layer, "name", None),
+                      "layers": [serialize_layer(l) for l in layer.layers]}
+        elif _is_model(layer):
+            raise _subclassed_error(layer)
+        else:
+            raise NotImplementedError(
+                f"save_model: layer {getattr(layer, 'name', '?')!r} ({type(layer).__name__}) "
+                f"has no get_config(); give it get_config()/from_config(), or use save_weights")
     return {"class_name": type(layer).__name__, "config": _jsonable(config)}
 
 
 def serialize_model(model: Any) -> dict:
-    kind = _kind(model)
-    if kind == "sequential":
-        return {"class_name": "Sequential",
-                "config": {"name": getattr(model, "name", None),
-                           "layers": [serialize_layer(l) for l in model.layers]}}
-    if kind == "functional":
-        return {"class_name": "Functional", "config": _functional_spec(model)}
-    raise _subclassed_error(model)
-
-
-def _functional_spec(model: Any) -> dict:
-    hook = getattr(model, "_fastconv_functional_spec", None)
-    if hook is not None:
-        return _jsonable(hook(serialize_layer))
-    raise NotImplementedError(
-        f"save_model: functional model {getattr(model, 'name', '?')!r} does not expose its "
-        f"graph; use save_weights")
+    """The architecture of a Sequential or functional model (Keras's own get_config layout:
+    Sequential = its layer configs, functional = layer configs + inbound connections)."""
+    if not _is_model(model):
+        raise TypeError(f"save_model: expected a model, got {type(model).__name__}")
+    return serialize_layer(model)
 
 
 def _lookup(class_name: str, custom_objects: dict | None):
     if custom_objects and class_name in custom_objects:
         return custom_objects[class_name]
     import importlib
-    for modname in ("fastconv.keras.layers", "fastconv.keras.models", "fastconv.keras"):
-        try:
-            mod = importlib.import_module(modname)
-        except ImportError:
-            continue
-        cls = getattr(mod, class_name, None)
+    try:
+        layers = importlib.import_module("fastconv.keras.layers")
+    except ImportError:
+        layers = None
+    if layers is not None:
+        getter = getattr(layers, "get_builtin_layer", None)
+        cls = getter(class_name) if getter is not None else getattr(layers, class_name, None)
         if cls is not None:
             return cls
     raise ValueError(f"load_model: unknown class {class_name!r}; pass it in "
@@ -123,28 +118,25 @@ def _lookup(class_name: str, custom_objects: dict | None):
 
 
 def deserialize_layer(spec: dict, custom_objects: dict | None = None) -> Any:
-    if not isinstance(spec, dict) or "class_name" not in spec:
+    if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str) \
+            or not isinstance(spec.get("config", {}), dict):
         raise ValueError(f"load_model: malformed layer spec {str(spec)[:200]}")
     name = spec["class_name"]
-    config = spec.get("config", {})
+    config = dict(spec.get("config", {}))
+    cls = _lookup(name, custom_objects)
+    from_config = getattr(cls, "from_config", None)
+    if from_config is not None:
+        try:
+            return from_config(config, custom_objects=custom_objects)
+        except TypeError as exc:
+            if "custom_objects" not in str(exc):
+                raise
+        return from_config(config)
     if name == "Sequential":
-        cls = _lookup("Sequential", custom_objects)
         layers = [deserialize_layer(s, custom_objects) for s in config.get("layers", [])]
         kwargs = {"name": config["name"]} if config.get("name") else {}
         return cls(layers, **kwargs)
-    if name == "Functional":
-        return _functional_from_spec(config, custom_objects)
-    cls = _lookup(name, custom_objects)
-    from_config = getattr(cls, "from_config", None)
-    return from_config(config) if from_config is not None else cls(**config)
-
-
-def _functional_from_spec(config: dict, custom_objects):
-    cls = _lookup("Model", custom_objects)
-    hook = getattr(cls, "_fastconv_from_functional_spec", None)
-    if hook is None:
-        raise ValueError("load_model: this fastconv build cannot rebuild functional models")
-    return hook(config, lambda s: deserialize_layer(s, custom_objects))
+    return cls(**config)
 
 
 def _build_input_shape(model: Any):
