@@ -27,7 +27,8 @@ __all__ = ["rotate", "shift", "random_rotate_shift"]
 
 
 def _images(images, op: str):
-    """(N,H,W[,C]) -> float32 (N,H,W,C) C-contiguous, and whether a channel axis was given."""
+    """(N,H,W[,C]) -> float32 (N,H,W,C) C-contiguous, whether a channel axis was given, and
+    the images as uint8 (N,H,W,C) when they are uint8 (for the fast median), else None."""
     x = as_float32(images, op, "images")
     if x.ndim not in (3, 4):
         raise ValueError(f"{op}: images must have shape (N, H, W) or (N, H, W, C), "
@@ -39,7 +40,10 @@ def _images(images, op: str):
     if h == 0 or w == 0 or c == 0:
         raise ValueError(f"{op}: images must have non-empty H, W and C, got shape "
                          f"{tuple(np.shape(images))}")
-    return x, channels
+    u8 = None
+    if isinstance(images, np.ndarray) and images.dtype == np.uint8:
+        u8 = np.ascontiguousarray(images).reshape(x.shape)
+    return x, channels, u8
 
 
 def _per_image(value, n: int, op: str, arg: str) -> np.ndarray:
@@ -59,14 +63,14 @@ def _per_image(value, n: int, op: str, arg: str) -> np.ndarray:
     return arr
 
 
-def _fill(fill, x: np.ndarray, op: str) -> np.ndarray:
+def _fill(fill, x: np.ndarray, op: str, u8=None) -> np.ndarray:
     """'median' (per image and channel), a number, (N,) or (N, C) -> float32 (N, C)."""
     n, _, _, c = x.shape
     if isinstance(fill, str):
         if fill != "median":
             raise ValueError(f"{op}: fill must be 'median', a number or an array, got {fill!r}")
         # Native; equal to np.median (the two middle values averaged for an even count).
-        return median(x)
+        return median(u8 if u8 is not None else x)
     arr = np.asarray(fill)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{op}: fill must be 'median', a number or an array, got dtype "
@@ -93,10 +97,10 @@ def rotate(images, angles_deg, fill=0.0) -> np.ndarray:
     (N,) or per image and channel (N, C). Returns float32 of the input's shape.
     """
     op = "rotate"
-    x, channels = _images(images, op)
+    x, channels, u8 = _images(images, op)
     n, h, w, _ = x.shape
     angles = _per_image(angles_deg, n, op, "angles_deg")
-    return _finish(affine_bilinear(x, rotation_coeffs(angles, h, w), _fill(fill, x, op)),
+    return _finish(affine_bilinear(x, rotation_coeffs(angles, h, w), _fill(fill, x, op, u8)),
                    channels)
 
 
@@ -107,10 +111,10 @@ def shift(images, dy, dx, fill=0.0) -> np.ndarray:
     copy values exactly.
     """
     op = "shift"
-    x, channels = _images(images, op)
+    x, channels, u8 = _images(images, op)
     n = x.shape[0]
     coeffs = shift_coeffs(_per_image(dy, n, op, "dy"), _per_image(dx, n, op, "dx"))
-    return _finish(affine_bilinear(x, coeffs, _fill(fill, x, op)), channels)
+    return _finish(affine_bilinear(x, coeffs, _fill(fill, x, op, u8)), channels)
 
 
 def rotate_shift_coeffs(angles_deg, dy, dx, h: int, w: int) -> np.ndarray:
@@ -144,9 +148,9 @@ def random_rotate_shift(images, max_degrees=15, max_shift=2, fill="median", seed
     for name, value in (("max_degrees", max_degrees), ("max_shift", max_shift)):
         if not (np.isfinite(value) and value >= 0):
             raise ValueError(f"{op}: {name} must be finite and >= 0, got {value}")
-    x, channels = _images(images, op)
+    x, channels, u8 = _images(images, op)
     n, h, w, _ = x.shape
-    fill_values = _fill(fill, x, op)
+    fill_values = _fill(fill, x, op, u8)
     rng = np.random.default_rng(seed)
     angles = rng.uniform(-max_degrees, max_degrees, n)
     dy = rng.uniform(-max_shift, max_shift, n)

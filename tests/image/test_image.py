@@ -172,6 +172,19 @@ def test_native_median_equals_numpy(shape, rng):
     np.testing.assert_array_equal(median(x), expected)
 
 
+@pytest.mark.parametrize("shape", [(5, 1, 1, 1), (4, 2, 3, 2), (6, 28, 28, 1), (3, 7, 5, 3),
+                                   (0, 4, 4, 1)])
+def test_native_uint8_median_equals_numpy(shape, rng):
+    x = rng.integers(0, 256, shape, dtype=np.uint8)
+    x[:, : shape[1] // 2] = 0  # MNIST-like background ties
+    if shape[0] > 2:
+        x[2] = 255
+    expected = np.median(x.reshape(shape[0], shape[1] * shape[2], shape[3]).astype(np.float32),
+                         axis=1)
+    np.testing.assert_array_equal(median(x), expected)
+    np.testing.assert_array_equal(median(x), median(x.astype(np.float32)))
+
+
 def test_random_rotate_shift_reproducible_and_bounded(rng):
     x = rng.integers(0, 256, (16, 28, 28), dtype=np.uint8)
     a = image.random_rotate_shift(x, seed=123)

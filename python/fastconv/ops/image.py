@@ -32,7 +32,10 @@ def affine_bilinear(x: np.ndarray, coeffs: np.ndarray, fill: np.ndarray) -> np.n
 
 def median(x: np.ndarray) -> np.ndarray:
     """x (N,H,W,C) float32 C-contiguous with H*W >= 1 -> (N,C) float32 per-image medians,
-    equal to ``np.median(x.reshape(N, -1, C), axis=1)`` (float32)."""
+    equal to ``np.median(x.reshape(N, -1, C), axis=1)`` (float32). A C-contiguous uint8 x takes
+    a histogram path (same result)."""
+    if x.dtype == np.uint8:
+        return _core.image_median_u8(x)
     return _core.image_median(x)
 
 

@@ -51,4 +51,21 @@ FASTCONV_BINDING(image) {
         return med;
       },
       py::arg("x").noconvert(), "Median of each image (N,H,W,C) per channel -> (N, C).");
+  m.def(
+      "image_median_u8",
+      [](const py::array_t<uint8_t, py::array::c_style>& x) {
+        // x (N, H, W, C) uint8 -> (N, C) float32.
+        const auto s = shape_of(x, 4, "image_median_u8", "x");
+        const int64_t n = s[0], hw = s[1] * s[2], c = s[3];
+        if (hw == 0) fastconv::fail("image_median_u8: images must not be empty");
+        FArray med({n, c});
+        const uint8_t* xp = x.data();
+        float* mp = med.mutable_data();
+        {
+          py::gil_scoped_release release;
+          fastconv::image_median_u8(xp, n, hw, c, mp);
+        }
+        return med;
+      },
+      py::arg("x").noconvert(), "Median of each uint8 image (N,H,W,C) per channel -> (N, C).");
 }

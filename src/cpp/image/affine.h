@@ -24,5 +24,7 @@ namespace fastconv {
 // channel, defined as numpy.median (an even count averages the two middle values in float32;
 // any NaN gives NaN). hw >= 1.
 void image_median(const float* x, int64_t n, int64_t hw, int64_t c, float* med);
+// The same for uint8 images (equal to numpy.median of their float32 values).
+void image_median_u8(const uint8_t* x, int64_t n, int64_t hw, int64_t c, float* med);
 
 }  // namespace fastconv
