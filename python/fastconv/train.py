@@ -72,7 +72,8 @@ class Checkpoint:
             if key.startswith("_") or key in ("save_counter",):
                 raise ValueError(f"Checkpoint: keyword {key!r} is reserved")
             if not (_tracking.is_variable(obj) or isinstance(obj, Checkpoint)
-                    or hasattr(obj, "variables") or hasattr(obj, "layers")):
+                    or hasattr(obj, "variables") or hasattr(obj, "layers")
+                    or _is_slot_optimizer(obj)):
                 raise TypeError(
                     f"Checkpoint: cannot track {key}={obj!r} (type {type(obj).__name__}); pass "
                     f"Variables, layers, models, optimizers or Checkpoints")
@@ -153,28 +154,31 @@ class Checkpoint:
         named = self._named(saved_paths={r["path"] for r in manifest["variables"]})
         plan = plan_assignment(named, manifest, arrays, file, "Checkpoint.restore")
         assign_all(plan)
-        _drop_unrestored_slots(named)
+        _reset_unrestored_slots(named)
         self._save_counter = counter
         return _LoadStatus(True)
 
 
-# ------------------------------------------------------------------ optimizers with array slots
-# fastconv.keras optimizers keep ``iterations`` as a Python int and their slots (SGD velocity,
-# Adam m/v) as float32 arrays in ``_slots[id(var)] = (var, {slot_name: array})``, created on a
-# variable's first update. A checkpoint stores them as ``<key>/iterations`` and
+# ------------------------------------------------------------------ optimizers with slots
+# fastconv.keras optimizers keep their slots (SGD velocity, Adam m/v) in
+# ``_slots[id(var)] = (var, {slot_name: slot})`` (a slot is a Variable, or a float32 array in
+# older versions), created on a variable's first update (or by ``build(var_list)``), and
+# ``iterations`` (a Variable or an int). A checkpoint stores them as ``<key>/iterations`` and
 # ``<key>/slots/<path of the variable in this checkpoint>/<slot name>`` (e.g.
 # ``optimizer/slots/model/layers/0/vars/0/m``), so slots are tied to the model's variables by
-# position, like TF's slot variables; slots of variables the checkpoint does not track are not
-# saved. Restoring replaces the optimizer's state with the saved one: missing slots are created,
-# slots the file does not have are dropped (a fresh start for those variables).
+# position, as TF ties slot variables to their variables, and do not depend on the order in which
+# slots happened to be created. Slots of variables the checkpoint does not track are not saved.
+# Restoring makes the optimizer's state the saved one: slots that do not exist yet are created
+# (no build() needed first), and slots of tracked variables that the file lacks are zeroed (the
+# state of a fresh optimizer).
 
 def _is_slot_optimizer(obj: Any) -> bool:
     return (hasattr(obj, "apply_gradients") and isinstance(getattr(obj, "_slots", None), dict)
-            and isinstance(getattr(obj, "iterations", None), (int, np.integer)))
+            and callable(getattr(obj, "_slots_for", None)) and hasattr(obj, "iterations"))
 
 
 class _IntAttr:
-    """A variable-like view of an int attribute (optimizer.iterations)."""
+    """A variable-like view of an int attribute (optimizer.iterations in older versions)."""
 
     def __init__(self, owner, attr):
         self.owner, self.attr, self.name = owner, attr, attr
@@ -192,34 +196,40 @@ class _Slot:
     def __init__(self, opt, var, sname, name):
         self.opt, self.var, self.sname, self.name = opt, var, sname, name
 
-    def _array(self):
+    def _get(self):
         entry = self.opt._slots.get(id(self.var))
         if entry is not None and entry[0] is self.var and self.sname in entry[1]:
             return entry[1][self.sname]
         return None
 
     def numpy(self):
-        arr = self._array()
-        return np.zeros(tuple(self.var.shape), np.float32) if arr is None else arr.copy()
+        slot = self._get()
+        if slot is None:
+            return np.zeros(tuple(self.var.shape), np.float32)
+        return np.array(slot.numpy() if hasattr(slot, "numpy") else slot, copy=True)
 
     def assign(self, value):
-        arr = self._array()
-        if arr is None:
-            arr = self.opt._slots_for(self.var)[self.sname]
-        arr[...] = value
+        slot = self._get()
+        if slot is None:
+            slot = self.opt._slots_for(self.var)[self.sname]
+        if hasattr(slot, "assign"):
+            slot.assign(value)
+        else:
+            slot[...] = value
 
 
 def _optimizer_entries(opt, prefix, id2path, path2var, saved_paths) -> list[dict]:
     own = getattr(opt, "name", None) or type(opt).__name__
-    out = [{"path": f"{prefix}iterations", "var": _IntAttr(opt, "iterations"),
-            "name": "iterations", "layer": own}]
+    it = opt.iterations
+    out = [{"path": f"{prefix}iterations",
+            "var": it if _tracking.is_variable(it) else _IntAttr(opt, "iterations"),
+            "name": "iterations", "layer": own, "optimizer": opt}]
     slot_names = tuple(getattr(opt, "_SLOTS", ()))
 
     def entry(var_path, var, sname):
+        label = f"{sname} slot of {_tracking.var_name(var) or var_path}"
         return {"path": f"{prefix}slots/{var_path}/{sname}",
-                "var": _Slot(opt, var, sname, f"{sname} slot of {_tracking.var_name(var)}"),
-                "name": f"{sname} slot of {_tracking.var_name(var) or var_path}", "layer": own,
-                "slot_of": var}
+                "var": _Slot(opt, var, sname, label), "name": label, "layer": own}
 
     if saved_paths is None:  # saving: the slots that exist, for variables this checkpoint has
         for var, slots in list(opt._slots.values()):
@@ -238,15 +248,19 @@ def _optimizer_entries(opt, prefix, id2path, path2var, saved_paths) -> list[dict
     return out
 
 
-def _drop_unrestored_slots(named: list[dict]) -> None:
-    """After a restore: drop slots of checkpointed variables that the file did not have."""
-    opts = {id(n["var"].owner): n["var"].owner for n in named if isinstance(n["var"], _IntAttr)}
-    keep = {(id(n["var"].opt), id(n["var"].var)) for n in named if isinstance(n["var"], _Slot)}
+def _reset_unrestored_slots(named: list[dict]) -> None:
+    """After a restore: zero the slots of checkpointed variables that the file did not have."""
+    opts = [n["optimizer"] for n in named if "optimizer" in n]
+    restored = {(id(n["var"].opt), id(n["var"].var), n["var"].sname)
+                for n in named if isinstance(n["var"], _Slot)}
     tracked = {id(n["var"]) for n in named}
-    for oid, opt in opts.items():
-        for vid in [k for k, (var, _) in opt._slots.items()
-                    if id(var) in tracked and (oid, k) not in keep]:
-            del opt._slots[vid]
+    for opt in opts:
+        for var, slots in list(opt._slots.values()):
+            if id(var) not in tracked:
+                continue
+            for sname in slots:
+                if (id(opt), id(var), sname) not in restored:
+                    _Slot(opt, var, sname, sname).assign(np.zeros(tuple(var.shape), np.float32))
 
 
 def _number(name: str, base: str) -> int | None:

@@ -125,3 +125,30 @@ def mlp(seed=0, hidden=4):
 
 def values(model):
     return [v.numpy() for v in model.variables]
+
+
+class LazySlotSGD:
+    """Like fastconv.keras optimizers: slots created lazily per variable in ``_slots``,
+    ``iterations`` a plain int, momentum SGD update."""
+
+    _SLOTS = ("velocity",)
+
+    def __init__(self):
+        self.name = "sgd"
+        self.iterations = 0
+        self._slots = {}
+
+    def _slots_for(self, var):
+        entry = self._slots.get(id(var))
+        if entry is None:
+            entry = (var, {"velocity": np.zeros(var.shape, np.float32)})
+            self._slots[id(var)] = entry
+        return entry[1]
+
+    def apply_gradients(self, pairs):
+        for g, var in pairs:
+            vel = self._slots_for(var)["velocity"]
+            vel *= 0.9
+            vel -= 0.1 * np.asarray(g, np.float32)
+            var.assign(var.numpy() + vel)
+        self.iterations += 1

@@ -249,3 +249,34 @@ def test_nested_checkpoint_and_write(tmp_path):
     inner.v.assign([0.0, 0.0])
     outer.restore(path)
     np.testing.assert_array_equal(inner.v.numpy(), [1.0, 2.0])
+
+
+def test_lazy_slot_optimizer_resume_without_build(tmp_path):
+    from _saving_fakes import LazySlotSGD
+
+    rng = np.random.default_rng(3)
+    grads = [[rng.standard_normal(v.shape) for v in mlp().variables] for _ in range(4)]
+
+    def run(model, opt, ks):
+        for k in ks:
+            opt.apply_gradients(zip(grads[k], model.variables))
+
+    model, opt = mlp(seed=0), LazySlotSGD()
+    run(model, opt, range(4))
+    reference = values(model)
+
+    model, opt = mlp(seed=0), LazySlotSGD()
+    run(model, opt, range(2))
+    path = train.Checkpoint(model=model, optimizer=opt).save(str(tmp_path / "c"))
+    with np.load(path + ".npz", allow_pickle=False) as z:
+        assert "optimizer/slots/model/layers/1/vars/0/velocity" in z.files
+        assert int(z["optimizer/iterations"]) == 2
+    model2, opt2 = mlp(seed=5), LazySlotSGD()  # no slots yet: restore creates them
+    train.Checkpoint(model=model2, optimizer=opt2).restore(path)
+    assert opt2.iterations == 2 and len(opt2._slots) == 4
+    run(model2, opt2, range(2, 4))
+    _assert_same(reference, values(model2))
+    # a checkpoint whose slots belong to variables the new objects do not have is refused
+    with pytest.raises(ValueError, match="slots/model/layers/1"):
+        train.Checkpoint(model=type(model)([model.layers[0]]), optimizer=LazySlotSGD()) \
+            .restore(path)
