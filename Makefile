@@ -20,7 +20,7 @@ $(PY):
 $(DEPS): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja \
-	    numpy "pytest>=7" "hypothesis>=6.80" threadpoolctl scipy
+	    numpy "pytest>=7" "hypothesis>=6.80" threadpoolctl scipy tqdm
 	touch $@
 
 # Editable install: Python files are used from python/fastconv, the C++ extension is rebuilt

@@ -26,6 +26,15 @@ from fastconv import image  # noqa: E402  (batched native augmentation: rotate, 
 
 __all__ += ["image"]
 
+# TensorFlow-style names (nn, random, reduce_mean, argmax, ...) and the Keras API:
+# `import fastconv as tf; from fastconv import keras` runs TF 2 Keras lab code.
+from fastconv import keras  # noqa: E402
+from fastconv._tfcompat import (argmax, bool_, cast, equal, float32, int32, int64,  # noqa: E402
+                                matmul, nn, one_hot, random, reduce_mean, reduce_sum, reshape)
+
+__all__ += ["keras", "nn", "random", "reduce_mean", "reduce_sum", "argmax", "equal", "cast",
+            "one_hot", "reshape", "matmul", "float32", "int32", "int64", "bool_"]
+
 from fastconv import data, saving, train  # noqa: E402  (input pipeline, saving, checkpoints)
 
 __all__ += ["data", "saving", "train"]
