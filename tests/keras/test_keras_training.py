@@ -208,3 +208,31 @@ def test_callbacks_history_early_stopping_and_iterable_data():
     assert hist.history["loss"][-1] < hist.history["loss"][0]
     res = model.evaluate(batches, verbose=0, return_dict=True)
     assert set(res) == {"loss", "accuracy"}
+
+
+# ---- integration with fastconv.saving / fastconv.train -------------------------------------
+def test_save_load_model_and_checkpoint_optimizer_state(tmp_path, rng):
+    from test_keras_models import _inception_resnet_model
+
+    x = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    fun = _inception_resnet_model()
+    fun.save(str(tmp_path / "fun.npz"))
+    again = keras.models.load_model(str(tmp_path / "fun.npz"))
+    np.testing.assert_allclose(again(x).numpy(), fun(x).numpy(), rtol=1e-6, atol=1e-7)
+    seq = keras.Sequential([layers.Dense(3, input_shape=(4,)), layers.BatchNormalization()])
+    seq.save(str(tmp_path / "seq.npz"))
+    loaded = keras.models.load_model(str(tmp_path / "seq.npz"))
+    for a, b in zip(seq.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # optimizer slots and iterations are Variables, so a checkpoint restores them
+    opt = keras.optimizers.Adam()
+    g = [np.ones(v.shape, np.float32) for v in seq.trainable_variables]
+    opt.apply_gradients(zip(g, seq.trainable_variables))
+    ckpt = tf.train.Checkpoint(optimizer=opt, model=seq)
+    path = ckpt.save(str(tmp_path / "ckpt"))
+    opt2 = keras.optimizers.Adam()
+    opt2.build(loaded.trainable_variables)
+    tf.train.Checkpoint(optimizer=opt2, model=loaded).restore(path)
+    assert int(opt2.iterations) == 1
+    for a, b in zip(opt.variables, opt2.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -308,10 +308,6 @@ class Layer:
     def _sub_layers(self):
         return self._tracked_children()[0]
 
-    @property
-    def layers(self):
-        return list(self._sub_layers())
-
     def _all_weights(self):
         """(variable, counts_as_trainable) for this layer then its sub-layers, no duplicates."""
         seen, out = set(), []

@@ -14,6 +14,7 @@ import numpy as np
 from fastconv.keras.layers.base import (KerasTensor, Layer, Node, flatten, map_structure,
                                         shape_str)
 from fastconv.keras.layers.core import InputLayer
+from fastconv.keras._saving_mixin import SavingMixin
 from fastconv.keras.models.training import TrainingMixin
 
 __all__ = ["Model"]
@@ -25,7 +26,7 @@ def _is_functional_args(args, kwargs):
     return len(args) >= 2 and all(isinstance(t, KerasTensor) for t in flatten(list(args[:2])))
 
 
-class Model(TrainingMixin, Layer):
+class Model(SavingMixin, TrainingMixin, Layer):
     """Model(inputs, outputs, name=None) for a functional model; subclass it and define call()
     for a subclassed one."""
 
@@ -127,6 +128,12 @@ class Model(TrainingMixin, Layer):
             return None
         return flatten(self._functional_outputs)
 
+    @property
+    def layers(self):
+        """The model's layers: a functional model's InputLayers first, then its layers in
+        execution order; a subclassed model's tracked attributes in assignment order."""
+        return list(self._sub_layers())
+
     def _sub_layers(self):
         if getattr(self, "_is_functional", False):
             return list(self._functional_layers)
@@ -209,6 +216,18 @@ class Model(TrainingMixin, Layer):
             return _functional_from_config(cls, config, custom_objects)
         return cls(**config)
 
+    # ---- hooks for fastconv.saving (save / load_model) ---------------------------------------
+    @property
+    def _fastconv_model_kind(self):
+        return "functional" if getattr(self, "_is_functional", False) else "subclassed"
+
+    def _fastconv_functional_spec(self, serialize_layer):
+        return _functional_config(self, serialize_layer)
+
+    @classmethod
+    def _fastconv_from_functional_spec(cls, config, deserialize_layer):
+        return _functional_from_config(cls, config, deserialize=deserialize_layer)
+
     def summary(self, line_length=None, positions=None, print_fn=None):
         from fastconv.keras.models.summary import print_summary
 
@@ -221,11 +240,12 @@ def _ref(t, node_keys):
     return [layer.name, node_keys[(id(layer), ni)], ti]
 
 
-def _functional_config(model):
+def _functional_config(model, serialize=None):
     """{"name", "layers": [{"class_name", "name", "config", "inbound_nodes"}], "input_layers",
     "output_layers"}; each inbound node is {"args": [[layer, node, tensor], ...] or one ref,
     "kwargs": {...}}; node indices count only the calls inside this model."""
-    from fastconv.keras.layers import serialize
+    if serialize is None:
+        from fastconv.keras.layers import serialize
 
     node_keys, per_layer = {}, {}
     for node in model._nodes_in_order:
@@ -267,14 +287,17 @@ def _map_refs(fn, struct):
     return struct
 
 
-def _functional_from_config(cls, config, custom_objects=None):
-    from fastconv.keras.layers import deserialize
+def _functional_from_config(cls, config, custom_objects=None, deserialize=None):
+    if deserialize is None:
+        from fastconv.keras.layers import deserialize as _deserialize
+
+        def deserialize(spec):
+            return _deserialize(spec, custom_objects)
 
     by_name, produced = {}, {}
     pending = []
     for entry in config["layers"]:
-        layer = deserialize({"class_name": entry["class_name"], "config": entry["config"]},
-                            custom_objects)
+        layer = deserialize({"class_name": entry["class_name"], "config": entry["config"]})
         by_name[entry["name"]] = layer
         if isinstance(layer, InputLayer):
             produced[(entry["name"], 0, 0)] = layer._input_tensor
