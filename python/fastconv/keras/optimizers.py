@@ -43,11 +43,8 @@ class Optimizer:
                             f"{sorted(kwargs)}")
         self.learning_rate = learning_rate
         self.name = name or type(self).__name__.lower()
-        # Keras 3: an int64 Variable counting apply_gradients calls (saved in checkpoints)
-        self.iterations = Variable(np.array(0, np.int64), trainable=False, name="iterations",
-                                   dtype=np.int64)
-        self._slots = {}  # id(variable) -> (variable, {slot name: slot Variable})
-        self._slot_order = []  # slot Variables in creation order
+        self.iterations = 0
+        self._slots = {}  # id(variable) -> (variable, {slot name: float32 array})
 
     @property
     def learning_rate(self):
@@ -66,23 +63,17 @@ class Optimizer:
 
     def _current_lr(self):
         lr = self._lr
-        return float(lr(int(self.iterations))) if callable(lr) else lr
+        return float(lr(self.iterations)) if callable(lr) else lr
 
     def _slots_for(self, var):
         entry = self._slots.get(id(var))
         if entry is None or entry[0] is not var:
-            slots = {}
-            for s in self._SLOTS:
-                slots[s] = Variable(np.zeros(var.shape, np.float32), trainable=False,
-                                    name=f"{var.name}/{s}")
-                self._slot_order.append(slots[s])
-            entry = (var, slots)
+            entry = (var, {s: np.zeros(var.shape, np.float32) for s in self._SLOTS})
             self._slots[id(var)] = entry
         return entry[1]
 
     def build(self, var_list):
-        """Create the slots of every variable now (as Keras's optimizer.build), e.g. before
-        restoring a checkpoint into a fresh optimizer."""
+        """Create the slots of every variable now (Keras's optimizer.build)."""
         for v in var_list:
             self._slots_for(v)
 
@@ -102,11 +93,11 @@ class Optimizer:
                 raise TypeError(f"apply_gradients: expected a Variable, got {type(v).__name__}")
             pairs.append((_grad_array(g, v), v))
         lr = self._current_lr()
-        step = int(self.iterations) + 1
+        step = self.iterations + 1
         for g, v in pairs:
             self._update(v, g, self._slots_for(v), lr, step)
-        self.iterations.assign(step)
-        return step
+        self.iterations = step
+        return self.iterations
 
     def minimize(self, loss_fn, var_list):
         """Compute the gradient of loss_fn() w.r.t. var_list and apply it."""
@@ -118,10 +109,10 @@ class Optimizer:
         self.apply_gradients(zip(grads, var_list))
         return loss
 
-    @property
     def variables(self):
-        """[iterations] + slot Variables in creation order (per variable: velocity, or m and v)."""
-        return [self.iterations] + list(self._slot_order)
+        """The slot arrays (TF 2-era method form); fastconv.train checkpoints them, keyed by the
+        model variable they belong to, together with ``iterations`` (an int)."""
+        return [s for _, slots in self._slots.values() for s in slots.values()]
 
     def get_config(self):
         lr = self._lr
@@ -146,7 +137,6 @@ class SGD(Optimizer):
         native = getattr(ops, "sgd_update_", None)
         p = np.asarray(var)  # the Variable's own buffer (updated in place)
         vel = slots.get("velocity")
-        vel = None if vel is None else np.asarray(vel)
         if native is not None and p.dtype == np.float32 and p.flags.c_contiguous:
             native(p, g, vel, lr, self.momentum, self.nesterov)
             return
@@ -180,7 +170,7 @@ class Adam(Optimizer):
     def _update(self, var, g, slots, lr, step):
         native = getattr(ops, "adam_update_", None)
         p = np.asarray(var)
-        m, v = np.asarray(slots["m"]), np.asarray(slots["v"])
+        m, v = slots["m"], slots["v"]
         if native is not None and p.dtype == np.float32 and p.flags.c_contiguous:
             native(p, g, m, v, lr, self.beta_1, self.beta_2, self.epsilon, step)
             return

@@ -216,18 +216,6 @@ class Model(SavingMixin, TrainingMixin, Layer):
             return _functional_from_config(cls, config, custom_objects)
         return cls(**config)
 
-    # ---- hooks for fastconv.saving (save / load_model) ---------------------------------------
-    @property
-    def _fastconv_model_kind(self):
-        return "functional" if getattr(self, "_is_functional", False) else "subclassed"
-
-    def _fastconv_functional_spec(self, serialize_layer):
-        return _functional_config(self, serialize_layer)
-
-    @classmethod
-    def _fastconv_from_functional_spec(cls, config, deserialize_layer):
-        return _functional_from_config(cls, config, deserialize=deserialize_layer)
-
     def summary(self, line_length=None, positions=None, print_fn=None):
         from fastconv.keras.models.summary import print_summary
 
@@ -240,12 +228,11 @@ def _ref(t, node_keys):
     return [layer.name, node_keys[(id(layer), ni)], ti]
 
 
-def _functional_config(model, serialize=None):
+def _functional_config(model):
     """{"name", "layers": [{"class_name", "name", "config", "inbound_nodes"}], "input_layers",
     "output_layers"}; each inbound node is {"args": [[layer, node, tensor], ...] or one ref,
     "kwargs": {...}}; node indices count only the calls inside this model."""
-    if serialize is None:
-        from fastconv.keras.layers import serialize
+    from fastconv.keras.layers import serialize
 
     node_keys, per_layer = {}, {}
     for node in model._nodes_in_order:
@@ -287,17 +274,14 @@ def _map_refs(fn, struct):
     return struct
 
 
-def _functional_from_config(cls, config, custom_objects=None, deserialize=None):
-    if deserialize is None:
-        from fastconv.keras.layers import deserialize as _deserialize
-
-        def deserialize(spec):
-            return _deserialize(spec, custom_objects)
+def _functional_from_config(cls, config, custom_objects=None):
+    from fastconv.keras.layers import deserialize
 
     by_name, produced = {}, {}
     pending = []
     for entry in config["layers"]:
-        layer = deserialize({"class_name": entry["class_name"], "config": entry["config"]})
+        layer = deserialize({"class_name": entry["class_name"], "config": entry["config"]},
+                            custom_objects)
         by_name[entry["name"]] = layer
         if isinstance(layer, InputLayer):
             produced[(entry["name"], 0, 0)] = layer._input_tensor

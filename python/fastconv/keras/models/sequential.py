@@ -76,8 +76,6 @@ class Sequential(Model):
         self._output_tensor = x
         self.built = bool(self._seq_layers)
 
-    _fastconv_model_kind = "sequential"
-
     @property
     def input_shape(self):
         if self._input_tensor is None:
