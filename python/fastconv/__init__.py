@@ -29,11 +29,11 @@ __all__ += ["image"]
 # TensorFlow-style names (nn, random, reduce_mean, argmax, ...) and the Keras API:
 # `import fastconv as tf; from fastconv import keras` runs TF 2 Keras lab code.
 from fastconv import keras  # noqa: E402
-from fastconv._tfcompat import (argmax, bool_, cast, equal, float32, int32, int64,  # noqa: E402
-                                matmul, nn, one_hot, random, reduce_mean, reduce_sum, reshape)
+from fastconv._tfcompat import *  # noqa: E402,F401,F403
+from fastconv._tfcompat import __all__ as _tf_names  # noqa: E402
 
-__all__ += ["keras", "nn", "random", "reduce_mean", "reduce_sum", "argmax", "equal", "cast",
-            "one_hot", "reshape", "matmul", "float32", "int32", "int64", "bool_"]
+__all__ += _tf_names
+del _tf_names
 
 from fastconv import data, saving, train  # noqa: E402  (input pipeline, saving, checkpoints)
 

@@ -23,7 +23,10 @@ from fastconv.autograd import Tensor
 from fastconv.keras import _backend, activations, losses
 
 __all__ = ["nn", "random", "keras", "reduce_mean", "reduce_sum", "argmax", "equal", "cast",
-           "one_hot", "reshape", "matmul", "float32", "int32", "int64", "bool_"]
+           "one_hot", "reshape", "matmul", "float32", "int32", "int64", "bool_",
+           "constant_initializer", "zeros_initializer", "ones_initializer",
+           "random_normal_initializer", "random_uniform_initializer",
+           "glorot_uniform_initializer"]
 
 float32 = np.float32
 int32 = np.int32
@@ -111,6 +114,14 @@ nn.sparse_softmax_cross_entropy_with_logits = sparse_softmax_cross_entropy_with_
 nn.local_response_normalization = local_response_normalization
 nn.lrn = local_response_normalization
 nn.dropout = dropout
+
+# TF 2 initializer spellings (tf.constant_initializer(weight) in the conv-basics lab)
+constant_initializer = keras.initializers.Constant
+zeros_initializer = keras.initializers.Zeros
+ones_initializer = keras.initializers.Ones
+random_normal_initializer = keras.initializers.RandomNormal
+random_uniform_initializer = keras.initializers.RandomUniform
+glorot_uniform_initializer = keras.initializers.GlorotUniform
 
 random = types.ModuleType("fastconv.random", "tf.random-style seeding.")
 random.set_seed = _backend.set_seed

@@ -18,7 +18,7 @@ import numpy as np
 from fastconv import ops
 from fastconv.autograd import Tensor, Variable
 
-__all__ = ["Optimizer", "SGD", "Adam", "get", "serialize", "deserialize"]
+__all__ = ["Optimizer", "SGD", "Adam", "get", "serialize", "deserialize", "schedules"]
 
 
 def _grad_array(g, v):
@@ -214,3 +214,59 @@ def deserialize(config):
     if cls is None:
         raise ValueError(f"optimizer: unknown class_name in {config!r}")
     return cls.from_config(dict(config.get("config", {})))
+
+
+class _Schedules:
+    """keras.optimizers.schedules: learning-rate schedules, callables of the step count."""
+
+    class LearningRateSchedule:
+        def __call__(self, step):
+            raise NotImplementedError
+
+        def get_config(self):
+            return {}
+
+    class ExponentialDecay(LearningRateSchedule):
+        """lr = initial_learning_rate * decay_rate ** (step / decay_steps) (floored with
+        staircase=True)."""
+
+        def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                     name=None):
+            if decay_steps <= 0:
+                raise ValueError(f"ExponentialDecay: decay_steps must be positive, got "
+                                 f"{decay_steps}")
+            self.initial_learning_rate = float(initial_learning_rate)
+            self.decay_steps, self.decay_rate = float(decay_steps), float(decay_rate)
+            self.staircase = bool(staircase)
+
+        def __call__(self, step):
+            p = float(step) / self.decay_steps
+            if self.staircase:
+                p = float(np.floor(p))
+            return self.initial_learning_rate * self.decay_rate ** p
+
+        def get_config(self):
+            return {"initial_learning_rate": self.initial_learning_rate,
+                    "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                    "staircase": self.staircase}
+
+    class PiecewiseConstantDecay(LearningRateSchedule):
+        """values[i] while step <= boundaries[i] (values has one more entry)."""
+
+        def __init__(self, boundaries, values, name=None):
+            if len(values) != len(boundaries) + 1:
+                raise ValueError("PiecewiseConstantDecay: values must have one more entry than "
+                                 "boundaries")
+            self.boundaries, self.values = list(boundaries), [float(v) for v in values]
+
+        def __call__(self, step):
+            for b, v in zip(self.boundaries, self.values):
+                if step <= b:
+                    return v
+            return self.values[-1]
+
+        def get_config(self):
+            return {"boundaries": self.boundaries, "values": self.values}
+
+
+schedules = _Schedules
