@@ -263,3 +263,28 @@ def test_sequential_built_lazily_and_nested(rng):
     sub = MNISTModel()
     sub.build((None, 28, 28, 1))
     assert sub.count_params() == 619786
+
+
+def test_freezing_and_forgotten_super_init(rng):
+    model = keras.Sequential([layers.Dense(4, input_shape=(3,)), layers.BatchNormalization(),
+                              layers.Dense(2)])
+    model.layers[0].trainable = False
+    model.layers[1].trainable = False
+    assert len(model.trainable_variables) == 2 and len(model.non_trainable_variables) == 6
+    x = rng.standard_normal((8, 3)).astype(np.float32)
+    before = model.layers[1].moving_mean.numpy()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(x, training=True))
+    grads = tape.gradient(loss, model.variables)
+    assert [g is None for g in grads] == [True] * 6 + [False] * 2
+    np.testing.assert_array_equal(model.layers[1].moving_mean.numpy(), before)  # frozen BN
+
+    class Forgot(keras.Model):
+        def __init__(self):
+            self.d = layers.Dense(2)
+
+        def call(self, inputs):
+            return self.d(inputs)
+
+    with pytest.raises(RuntimeError, match=r"super\(\).__init__\(\)"):
+        Forgot()(x)

@@ -398,6 +398,9 @@ class Layer:
             specs[min(i, len(specs) - 1)].check(self, i, shape)
 
     def __call__(self, inputs, *args, **kwargs):
+        if "_own_weights" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: the layer was not initialized; call "
+                               f"super().__init__() at the start of __init__")
         flat = flatten(inputs)
         if any(isinstance(t, KerasTensor) for t in flat):
             return self._symbolic_call(inputs, args, kwargs)
