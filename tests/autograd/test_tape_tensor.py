@@ -45,6 +45,10 @@ def test_numpy_interop():
     # ndarray (op) Tensor dispatches to the Tensor's reflected operator
     assert isinstance(np.ones((2, 3)) + t, fc.Tensor)
     assert isinstance(np.ones((2, 3)) * t, fc.Tensor)
+    assert isinstance(np.float32(2.0) * t, fc.Tensor)  # NumPy scalars defer too
+    # np.sum / np.mean call the Tensor's methods: recorded reductions (plain NumPy with dtype=)
+    assert isinstance(np.mean(t), fc.Tensor) and float(np.sum(t)) == 15.0
+    assert np.sum(t, dtype=np.float64).dtype == np.float64
 
 
 def test_variable_assign_in_place():

@@ -157,9 +157,15 @@ def _getitem(x, index):
     y = xv[index]
     out = _wrap(np.array(y) if type(y) is not np.ndarray else y)
     if _STATE.tapes:
+        basic = all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))
+                    for i in (index if isinstance(index, tuple) else (index,)))
+
         def backward(dy, needs):
             dx = np.zeros(xv.shape, dy.dtype)
-            np.add.at(dx, index, dy)  # add.at: repeated indices accumulate
+            if basic:  # a basic index selects each element at most once
+                dx[index] = dy
+            else:  # advanced indices may repeat an element: accumulate
+                np.add.at(dx, index, dy)
             return (dx,)
         record("getitem", (x,), out, backward)
     return out
@@ -314,12 +320,19 @@ class Tensor:
 
         return transpose(self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False):
+        """Recorded reduce_sum; with dtype/out (as np.sum(tensor, dtype=...) passes) a plain
+        NumPy sum of the value, not recorded."""
+        if dtype is not None or out is not None:
+            return np.sum(self._value, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
         from fastconv.ops.functional import reduce_sum
 
         return reduce_sum(self, axis, keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False):
+        """Recorded reduce_mean; with dtype/out a plain NumPy mean, not recorded."""
+        if dtype is not None or out is not None:
+            return np.mean(self._value, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
         from fastconv.ops.functional import reduce_mean
 
         return reduce_mean(self, axis, keepdims)

@@ -32,6 +32,15 @@ __all__ = [
 
 _F32 = np.dtype(np.float32)
 _ndarray = np.ndarray
+# activation argument -> fuse a ReLU? (the common spellings, so the hot path skips the check)
+_RELU = {None: False, "linear": False, "relu": True}
+
+
+def _fused_relu(activation, op):
+    try:
+        return _RELU[activation]
+    except (KeyError, TypeError):
+        return check_activation(activation, op) == "relu"
 
 
 def _f32(x, op, arg):
@@ -75,7 +84,7 @@ def dense(x, w, b=None, activation=None) -> Tensor:
     """
     xv, wv = _f32(x, "dense", "x"), _f32(w, "dense", "w")
     bv = None if b is None else _f32(b, "dense", "b")
-    relu = activation is not None and check_activation(activation, "dense") == "relu"
+    relu = _fused_relu(activation, "dense")
     if (xv.ndim == 2 and wv.ndim == 2 and xv.shape[1] == wv.shape[0]
             and (bv is None or bv.shape == (wv.shape[1],))):
         y = np.empty((xv.shape[0], wv.shape[1]), _F32)
@@ -119,7 +128,7 @@ def conv2d(x, kernel, b=None, strides=1, padding="valid", dilation_rate=1,
     xv, wv = _f32(x, "conv2d", "x"), _f32(kernel, "conv2d", "kernel")
     bv = None if b is None else _f32(b, "conv2d", "b")
     key, geo = _conv_geometry(xv, wv, strides, padding, dilation_rate)
-    relu = activation is not None and check_activation(activation, "conv2d") == "relu"
+    relu = _fused_relu(activation, "conv2d")
     if geo is not None and (bv is None or bv.shape == (wv.shape[3],)):
         s, pads, d = geo
         y = _core.conv2d_fwd(xv, wv, bv, s[0], s[1], pads[0][0], pads[0][1], pads[1][0],
