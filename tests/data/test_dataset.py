@@ -268,3 +268,31 @@ def test_accepts_objects_with_numpy_method():
 
     out = list(Dataset.from_tensor_slices(T(np.arange(3.0))).batch(3))
     np.testing.assert_array_equal(out[0], [0.0, 1.0, 2.0])
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 70), buf=st.integers(1, 90), batch=st.integers(1, 20),
+       drop=st.booleans(), repeat=st.integers(1, 3), seed=st.integers(0, 2**32 - 1),
+       before=st.booleans())
+def test_pipeline_properties(n, buf, batch, drop, repeat, seed, before):
+    """Any shuffle/repeat/batch combination: lengths agree with len(), every element appears
+    exactly `repeat` times (before dropping a remainder), features stay aligned with labels."""
+    x = np.arange(n, dtype=np.float32)[:, None] * np.ones((1, 2), np.float32)
+    y = np.arange(n)
+    ds = Dataset.from_tensor_slices((x, y))
+    ds = ds.shuffle(buf, seed=seed).repeat(repeat) if before else \
+        ds.repeat(repeat).shuffle(buf, seed=seed)
+    ds = ds.batch(batch, drop_remainder=drop)
+    batches = list(ds)
+    assert len(batches) == len(ds)
+    total = n * repeat
+    assert all(len(b[1]) == batch for b in batches[:-1] if b)
+    got = np.concatenate([b[1] for b in batches]) if batches else np.zeros(0, int)
+    assert len(got) == (total // batch) * batch if drop else len(got) == total
+    if not drop:
+        assert np.bincount(got, minlength=n).tolist() == [repeat] * n
+    for xb, yb in batches:
+        np.testing.assert_array_equal(xb[:, 0], yb.astype(np.float32))

@@ -280,3 +280,25 @@ def test_lazy_slot_optimizer_resume_without_build(tmp_path):
     with pytest.raises(ValueError, match="slots/model/layers/1"):
         train.Checkpoint(model=type(model)([model.layers[0]]), optimizer=LazySlotSGD()) \
             .restore(path)
+
+
+def test_checkpoint_file_byte_flips_rejected_or_harmless(tmp_path):
+    import io
+
+    ckpt = train.Checkpoint(step=FakeVariable(7.0, "step"))
+    path = ckpt.save(str(tmp_path / "c"))
+    with open(path + ".npz", "rb") as f:
+        blob = f.read()
+    rejected = 0
+    for i in range(len(blob)):
+        flipped = bytearray(blob)
+        flipped[i] ^= 0x40
+        try:
+            manifest, arrays = _archive.read_archive_fileobj(
+                io.BytesIO(bytes(flipped)), "c-1.npz", ("fastconv-checkpoint",))
+        except ValueError as exc:
+            assert "c-1.npz" in str(exc)
+            rejected += 1
+        else:
+            assert float(arrays["step"]) == 7.0 and manifest["checkpoint"]["save_counter"] == 1
+    assert rejected > 0.8 * len(blob)

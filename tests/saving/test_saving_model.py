@@ -105,3 +105,28 @@ def test_load_model_missing_and_corrupt(tmp_path):
     p.write_bytes(blob[: len(blob) - 40])
     with pytest.raises(ValueError, match="m.npz"):
         saving.load_model(p, custom_objects=CUSTOM)
+
+
+def test_model_file_byte_flips_rejected_or_harmless(tmp_path):
+    import io
+
+    from fastconv.saving import _archive
+
+    m = Sequential([FakeDense(1, input_dim=1, name="a", seed=1)])
+    p = tmp_path / "m.npz"
+    saving.save_model(m, p)
+    blob = p.read_bytes()
+    expected = values(m)
+    for i in range(0, len(blob), 2):
+        flipped = bytearray(blob)
+        flipped[i] ^= 0x08
+        try:
+            manifest, arrays = _archive.read_archive_fileobj(io.BytesIO(bytes(flipped)),
+                                                             "m.npz", ("fastconv-model",))
+        except ValueError as exc:
+            assert "m.npz" in str(exc)
+        else:
+            assert manifest["model"]["class_name"] == "Sequential"
+            got = [arrays[r["path"]] for r in manifest["variables"]]
+            for a, b in zip(expected, got):
+                np.testing.assert_array_equal(a, b)
