@@ -130,3 +130,20 @@ def test_model_file_byte_flips_rejected_or_harmless(tmp_path):
             got = [arrays[r["path"]] for r in manifest["variables"]]
             for a, b in zip(expected, got):
                 np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("arch", [
+    {"class_name": "Sequential", "config": {"layers": [{"class_name": "FakeDense",
+                                                        "config": {"bogus": 1}}]}},
+    {"class_name": "Sequential", "config": {"layers": [{"config": {}}]}},
+    {"class_name": "Sequential", "config": {"layers": "not a list"}},
+    {"class_name": "Sequential", "config": []},
+])
+def test_malformed_architecture_is_a_clear_error(tmp_path, arch):
+    from fastconv.saving import _archive
+
+    p = tmp_path / "m.npz"
+    _archive.write_archive(str(p), "fastconv-model", [], extra={"model": arch,
+                                                                 "build_input_shape": None})
+    with pytest.raises(ValueError, match="m.npz|malformed"):
+        saving.load_model(p, custom_objects=CUSTOM)

@@ -178,10 +178,11 @@ def load_model(filepath: str, custom_objects: dict | None = None, compile: bool 
         raise _archive.CorruptFileError(f"{filepath!r} has no model architecture")
     try:
         model = deserialize_layer(arch, custom_objects)
-    except (KeyError, TypeError) as exc:
+        _build(model, manifest.get("build_input_shape"))
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        # an architecture that the layer classes cannot make sense of (hand-edited or hostile)
         raise ValueError(f"load_model: {filepath!r} has a malformed architecture: "
                          f"{type(exc).__name__}: {exc}") from None
-    _build(model, manifest.get("build_input_shape"))
     plan = plan_assignment(_tracking.named_variables(model), manifest, arrays, filepath,
                            "load_model")
     assign_all(plan)
