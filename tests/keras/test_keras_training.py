@@ -224,3 +224,21 @@ def test_save_and_load_model(tmp_path, rng):
     loaded = keras.models.load_model(str(tmp_path / "seq.npz"))
     for a, b in zip(seq.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_progress_output_modes(capsys, monkeypatch):
+    from fastconv.keras.models import training
+
+    x = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
+    y = np.arange(20) % 2
+    model = keras.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(True), ["accuracy"])
+    model.fit(x, y, epochs=2, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    model.predict(x, verbose=0)
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr(training, "_tqdm", lambda: None)      # tqdm not installed
+    model.fit(x, y, epochs=2, verbose=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("Epoch 2/2 - ")
+    assert "loss: " in lines[1] and "accuracy: " in lines[1] and lines[1].endswith("img/s")

@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from fastconv import ops, reference
+from fastconv import reference
 from fastconv._geometry import normalize_pair, resolve_padding
 from fastconv.autograd import Tensor, record, recording
 

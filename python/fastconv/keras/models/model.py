@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastconv.keras.layers.base import (KerasTensor, Layer, Node, flatten, map_structure,
-                                        shape_str)
+from fastconv.keras.layers.base import KerasTensor, Layer, flatten, map_structure, shape_str
 from fastconv.keras.layers.core import InputLayer
 from fastconv.keras._saving_mixin import SavingMixin
 from fastconv.keras.models.training import TrainingMixin
