@@ -127,10 +127,22 @@ class Checkpoint:
         return path[: -len(_SUFFIX)] if path.endswith(_SUFFIX) else path
 
     def save(self, file_prefix: str) -> str:
-        """Save to ``f"{file_prefix}-{save_counter + 1}"`` (file + ".npz"); returns that path."""
+        """Save to ``f"{file_prefix}-{save_counter + 1}"`` (file + ".npz"); returns that path.
+
+        As in TF, the directory is created if needed and its ``checkpoint`` state file records
+        the new checkpoint as the latest, so ``fastconv.train.latest_checkpoint(dir)`` finds it.
+        Nothing is deleted (a CheckpointManager keeps only the last k).
+        """
         n = self._save_counter + 1
-        path = self._write(f"{os.fspath(file_prefix)}-{n}", n)
+        prefix = os.fspath(file_prefix)
+        directory = os.path.dirname(os.path.abspath(prefix))
+        os.makedirs(directory, exist_ok=True)
+        path = self._write(f"{prefix}-{n}", n)
         self._save_counter = n
+        name = os.path.basename(path)
+        names = [x for x in (_read_state_names(directory) or [])
+                 if x != name and os.path.isfile(os.path.join(directory, x + _SUFFIX))]
+        _write_state_names(directory, names + [name])
         return path
 
     def read(self, save_path: str) -> _LoadStatus:
@@ -334,9 +346,7 @@ class CheckpointManager:
                 if os.path.isfile(os.path.join(self._directory, n + _SUFFIX))]
 
     def _write_state(self) -> None:
-        blob = json.dumps({"format": _STATE_FORMAT, "format_version": 1,
-                           "checkpoints": self._names}, indent=1).encode("utf-8")
-        _archive.atomic_write(self._state_path(), lambda f: f.write(blob))
+        _write_state_names(self._directory, self._names)
 
     def save(self, checkpoint_number: int | None = None) -> str:
         """Save a new checkpoint, drop the oldest beyond max_to_keep; returns its path."""
@@ -385,13 +395,33 @@ class CheckpointManager:
 
 
 def latest_checkpoint(checkpoint_dir: str) -> str | None:
-    """Like tf.train.latest_checkpoint: the newest checkpoint a manager recorded in the dir."""
-    if not os.path.isdir(checkpoint_dir):
-        raise FileNotFoundError(errno.ENOENT, "no such directory", checkpoint_dir)
-    path = os.path.join(checkpoint_dir, _STATE_FILE)
-    try:
-        with open(path, "rb") as f:
-            names = json.loads(f.read().decode("utf-8"))["checkpoints"]
-        return os.path.join(checkpoint_dir, names[-1]) if names else None
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    """Like tf.train.latest_checkpoint: the newest checkpoint recorded in the directory's state
+    file by Checkpoint.save or a CheckpointManager, or None (no directory, no state, or the
+    recorded file is gone)."""
+    checkpoint_dir = os.fspath(checkpoint_dir)
+    names = _read_state_names(checkpoint_dir)
+    if not names:
         return None
+    path = os.path.join(checkpoint_dir, names[-1])
+    return path if os.path.isfile(path + _SUFFIX) else None
+
+
+def _read_state_names(directory: str) -> list[str] | None:
+    """The checkpoint names listed in ``<directory>/checkpoint``; None if absent or unreadable."""
+    try:
+        with open(os.path.join(directory, _STATE_FILE), "rb") as f:
+            state = json.loads(f.read().decode("utf-8"))
+        names = state["checkpoints"]
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    if (state.get("format") != _STATE_FORMAT or not isinstance(names, list)
+            or not all(isinstance(n, str) and n and os.path.basename(n) == n
+                       and n not in (".", "..") for n in names)):
+        return None
+    return names
+
+
+def _write_state_names(directory: str, names: list[str]) -> None:
+    blob = json.dumps({"format": _STATE_FORMAT, "format_version": 1, "checkpoints": names},
+                      indent=1).encode("utf-8")
+    _archive.atomic_write(os.path.join(directory, _STATE_FILE), lambda f: f.write(blob))

@@ -302,3 +302,37 @@ def test_checkpoint_file_byte_flips_rejected_or_harmless(tmp_path):
         else:
             assert float(arrays["step"]) == 7.0 and manifest["checkpoint"]["save_counter"] == 1
     assert rejected > 0.8 * len(blob)
+
+
+def test_lab_pattern_checkpoint_save_each_epoch_then_latest_checkpoint(tmp_path):
+    """tf.train.Checkpoint(cnn=model).save(prefix) every epoch, then
+    restore(tf.train.latest_checkpoint(dir)) — the directory is created by save."""
+    ckpt_dir = tmp_path / "checkpoints" / "mnist_cnn"
+    prefix = str(ckpt_dir / "ckpt")
+    assert train.latest_checkpoint(str(ckpt_dir)) is None  # no directory yet: None, as in TF
+    model, opt, step, _ = _setup()
+    ckpt = train.Checkpoint(cnn=model)
+    for epoch in range(3):
+        _train(model, opt, step, 1, start=epoch)
+        ckpt.save(file_prefix=prefix)
+    assert train.latest_checkpoint(str(ckpt_dir)) == prefix + "-3"
+    assert sorted(os.listdir(ckpt_dir)) == ["checkpoint", "ckpt-1.npz", "ckpt-2.npz",
+                                            "ckpt-3.npz"]
+    fresh = mlp(seed=11)
+    train.Checkpoint(cnn=fresh).restore(train.latest_checkpoint(str(ckpt_dir)))
+    _assert_same(values(model), values(fresh))
+    # a manager opened on the same directory continues the sequence
+    mgr = train.CheckpointManager(ckpt, str(ckpt_dir), max_to_keep=2)
+    assert mgr.latest_checkpoint == prefix + "-3"
+    assert mgr.save() == prefix + "-4"
+    assert sorted(os.listdir(ckpt_dir)) == ["checkpoint", "ckpt-3.npz", "ckpt-4.npz"]
+    os.unlink(ckpt_dir / "ckpt-4.npz")  # a recorded file deleted by hand
+    assert train.latest_checkpoint(str(ckpt_dir)) is None
+
+
+def test_manager_explicit_checkpoint_number(tmp_path):
+    _, _, _, ckpt = _setup()
+    mgr = train.CheckpointManager(ckpt, str(tmp_path), max_to_keep=3)
+    assert mgr.save(checkpoint_number=100) == str(tmp_path / "ckpt-100")
+    assert mgr.save() == str(tmp_path / "ckpt-101")
+    assert mgr.checkpoints == [str(tmp_path / "ckpt-100"), str(tmp_path / "ckpt-101")]
