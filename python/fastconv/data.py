@@ -36,12 +36,17 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-__all__ = ["Dataset", "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "set_seed"]
+__all__ = ["Dataset", "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "set_seed",
+           "experimental"]
 
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2
 _CHUNK = 1 << 16  # index chunk length used when streaming
+
+
+class experimental:  # noqa: N801  (tf.data.experimental.AUTOTUNE in TF 2.0-2.3 era labs)
+    AUTOTUNE = AUTOTUNE
 
 # --------------------------------------------------------------------------- global seed hook
 
@@ -165,6 +170,11 @@ class Dataset:
 
     def __iter__(self) -> Iterator:
         return self._elements()
+
+    def __repr__(self) -> str:
+        n = self.cardinality()
+        size = "infinite" if n == INFINITE_CARDINALITY else ("unknown" if n < 0 else str(n))
+        return f"<{type(self).__name__.lstrip('_')}Dataset elements={size}>"
 
     def as_numpy_iterator(self) -> Iterator:
         return iter(self)

@@ -296,3 +296,12 @@ def test_pipeline_properties(n, buf, batch, drop, repeat, seed, before):
         assert np.bincount(got, minlength=n).tolist() == [repeat] * n
     for xb, yb in batches:
         np.testing.assert_array_equal(xb[:, 0], yb.astype(np.float32))
+
+
+def test_tf_style_names_and_repr():
+    import fastconv as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(np.arange(5)).batch(2) \
+        .prefetch(tf.data.experimental.AUTOTUNE)
+    assert "elements=3" in repr(ds)
+    assert "infinite" in repr(ds.repeat())
