@@ -20,7 +20,7 @@ $(PY):
 $(DEPS): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja \
-	    numpy "pytest>=7" "hypothesis>=6.80" threadpoolctl scipy tqdm
+	    numpy "pytest>=7" "hypothesis>=6.80" threadpoolctl scipy tqdm matplotlib
 	touch $@
 
 # Editable install: Python files are used from python/fastconv, the C++ extension is rebuilt
@@ -31,8 +31,18 @@ $(BUILT): $(DEPS) $(SOURCES)
 
 install: $(BUILT)
 
+# The demo trains the lab CNN for one epoch on 6,000 MNIST images. The data come from
+# $FASTCONV_DATA when set, else from ../shared/data when this checkout sits in the project
+# workspace, else from the loader's standard search (which downloads MNIST once).
+ifeq ($(origin FASTCONV_DATA),undefined)
+ifneq ($(wildcard ../shared/data/mnist),)
+export FASTCONV_DATA := $(abspath ../shared/data)
+endif
+endif
+
 demo: install
-	$(PY) bench/bench_gemm.py --quick
+	$(PY) -m fastconv train --model lab_cnn --dataset mnist --epochs 1 --limit 6000 \
+	    --out runs/demo --no-resume
 
 test: install
 	$(PY) -m pytest -q
