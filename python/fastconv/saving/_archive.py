@@ -98,7 +98,7 @@ def _fsync_dir(directory: str) -> None:
 def _as_saveable(value: Any) -> np.ndarray:
     if hasattr(value, "numpy"):
         value = value.numpy()
-    arr = np.array(value, order="C", copy=True)  # (ascontiguousarray would make 0-d arrays 1-d)
+    arr = np.asarray(value, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
     if arr.dtype.name not in _ALLOWED_DTYPES:
         raise TypeError(f"cannot save a variable of dtype {arr.dtype}; "
                         f"allowed: {sorted(_ALLOWED_DTYPES)}")
@@ -122,7 +122,7 @@ def write_archive(path: str, fmt: str, entries: list[dict], extra: dict | None =
             "layer": str(e.get("layer") or ""),
             "shape": [int(d) for d in arr.shape],
             "dtype": arr.dtype.name,
-            "crc32": zlib.crc32(arr.tobytes()),
+            "crc32": zlib.crc32(arr.data),
         })
     manifest = {"format": fmt, "format_version": FORMAT_VERSION, "variables": records}
     if extra:
@@ -211,7 +211,7 @@ def _read_verified(path, zf: zipfile.ZipFile, expected_formats) -> tuple[dict, d
         if key not in infos:
             raise _corrupt(path, f"variable {rec['path']!r} is listed but missing")
         arr = _read_member(path, zf, infos[key], np.dtype(rec["dtype"]), tuple(rec["shape"]))
-        if zlib.crc32(arr.tobytes()) != rec["crc32"]:
+        if zlib.crc32(arr.data) != rec["crc32"]:
             raise _corrupt(path, f"checksum mismatch for variable {rec['path']!r}")
         arrays[rec["path"]] = arr
     return manifest, arrays
