@@ -284,3 +284,18 @@ def test_subclassed_layer_with_add_weight(rng):
     assert len(layer.weights) == 2 and len(layer.trainable_weights) == 1
     assert keras.Input((3,)).shape == (None, 3)
     assert layer(keras.Input((3,))).shape == (None, 3)   # shape inferred by a dummy call
+
+
+def test_batch_norm_inference_gradients(rng):
+    x = rng.standard_normal((4, 2, 2, 3)).astype(np.float32)
+    bn = layers.BatchNormalization()
+    bn(x)
+    g, b = np.array([0.5, 2.0, -1.0], np.float32), np.array([0.1, 0.2, 0.3], np.float32)
+    mm, mv = np.array([0.2, -0.1, 0.0], np.float32), np.array([1.5, 0.5, 2.0], np.float32)
+    bn.set_weights([g, b, mm, mv])
+    y, dx, (dg, db), r = _grads(bn, x, training=False)
+    invstd = 1 / np.sqrt(mv.astype(np.float64) + 1e-3)
+    _close(y, g * (x - mm) * invstd + b, "bn inference fwd")
+    _close(dx, r * g * invstd, "bn inference dx")
+    _close(dg, (r * (x - mm) * invstd).reshape(-1, 3).sum(0), "bn inference dgamma")
+    _close(db, r.reshape(-1, 3).sum(0), "bn inference dbeta")
