@@ -21,6 +21,19 @@ class RowOffsetPackA final : public PackA {
   int64_t row0_;
 };
 
+// A PackA view that starts at depth d0 of another PackA: one chunk of a long reduction.
+class DepthOffsetPackA final : public PackA {
+ public:
+  DepthOffsetPackA(const PackA& a, int64_t d0) : a_(a), d0_(d0) {}
+  void pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr, float* dst) const override {
+    a_.pack(i0, rows, d0_ + p0, kc, mr, dst);
+  }
+
+ private:
+  const PackA& a_;
+  int64_t d0_;
+};
+
 // Runs g (C = op(A) op(B) (+bias)(relu), beta 0) as independent GEMMs over chunks of rows of C,
 // which threads take dynamically. A convolution's M (output pixels) is large and its N
 // (filters) small, so each thread packing its own rows needs no barrier between the packing
