@@ -61,7 +61,7 @@ void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float*
     // Stride 1: dx is the forward convolution of dy, padded by (extent - 1 - pad), with the
     // kernel flipped in space and C/F swapped. That runs on the implicit-im2col forward path
     // with no column workspace and no scatter.
-    float* wt = thread_scratch(2, static_cast<size_t>(K * F));
+    float* wt = thread_scratch(3, static_cast<size_t>(K * F));  // conv2d_fwd uses slot 2
     for (int64_t ki = 0; ki < s.kh; ++ki)
       for (int64_t kj = 0; kj < s.kw; ++kj) {
         const float* src = w + ((s.kh - 1 - ki) * s.kw + (s.kw - 1 - kj)) * C * F;

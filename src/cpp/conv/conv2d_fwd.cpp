@@ -1,16 +1,35 @@
 // Convolution forward: y[M x F] = im2col(x)[M x K] . w[K x F] (+ bias) (relu), with
-// M = N*OH*OW and K = KH*KW*C. The GEMM driver packs A through Im2colPackA, which gathers
-// receptive fields from x while packing; w (KH,KW,C,F) already is the row-major K x F matrix.
+// M = N*OH*OW output pixels and K = KH*KW*C.
+//
+// Main path: the indirect-GEMM microkernel (conv/conv_ukernel.h). The weights are packed once
+// into NR-column panels; each block of MR output pixels gets a table of KH*KW*MR pointers into
+// x (or into a zero row for padding), and the microkernel broadcasts straight from the image.
+// Nothing proportional to M*K is ever copied. Threads take blocks of output pixels; each tile
+// of y is computed by one microkernel call, so y is identical for any thread count.
+//
+// Fallback for a very deep K (the NR-wide weight panel would no longer stay in L2): the shared
+// GEMM driver with the implicit-im2col packer.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "common/buffer.h"
+#include "common/parallel.h"
 #include "conv/conv.h"
-#include "conv/conv_pack.h"
 #include "conv/conv_gemm.h"
+#include "conv/conv_pack.h"
+#include "dispatch/table.h"
 #include "gemm/driver.h"
 
 namespace fastconv {
+namespace {
 
-// x (N,H,W,C), w (KH,KW,C,F), bias (F) or null -> y (N,OH,OW,F).
-void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float* bias, bool relu,
-                float* y) {
+constexpr int64_t kMaxIgemmDepth = 8192;  // 8192 x 32 floats = 1 MiB weight panel
+
+void conv2d_fwd_gemm(const ConvShape& s, const float* x, const float* w, const float* bias,
+                     bool relu, float* y) {
   // A 1x1 stride-1 unpadded convolution reads each input pixel once: x itself is the M x C
   // matrix A, and the plain matrix packer is cheaper than the gather.
   const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 &&
@@ -29,6 +48,99 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float*
   g.bias = bias;
   g.relu = relu;
   conv_gemm_rows(g);
+}
+
+}  // namespace
+
+// x (N,H,W,C), w (KH,KW,C,F), bias (F) or null -> y (N,OH,OW,F).
+void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float* bias, bool relu,
+                float* y) {
+  const int64_t M = s.m(), K = s.k(), F = s.f, C = s.c;
+  if (M == 0) return;
+  const ConvIgemmKernel& kern = active_table().conv_igemm;
+  if (kern.ukernel == nullptr || K > kMaxIgemmDepth) {
+    conv2d_fwd_gemm(s, x, w, bias, relu, y);
+    return;
+  }
+  const int MR = kern.mr, NR = kern.nr;
+  const int64_t ntaps = s.kh * s.kw;
+
+  // Weights (K x F) into NR-column panels, zero past F. Slot 2 of the calling thread; the
+  // workers only read it.
+  const int64_t npanels = (F + NR - 1) / NR;
+  float* wp = thread_scratch(2, static_cast<size_t>(npanels * K * NR + C));
+  for (int64_t jp = 0; jp < npanels; ++jp) {
+    const int64_t j0 = jp * NR, nj = std::min<int64_t>(NR, F - j0);
+    float* dst = wp + jp * K * NR;
+    for (int64_t k = 0; k < K; ++k) {
+      std::memcpy(dst + k * NR, w + k * F + j0, sizeof(float) * nj);
+      std::fill(dst + k * NR + nj, dst + (k + 1) * NR, 0.0f);
+    }
+  }
+  // The zero row that padding taps and rows past the last pixel point at.
+  float* zeros = wp + npanels * K * NR;
+  std::fill(zeros, zeros + C, 0.0f);
+
+  // Offset of each tap from a receptive field's top-left pixel, and the field's extent.
+  std::vector<int64_t> tap_off(static_cast<size_t>(ntaps));
+  for (int64_t ki = 0; ki < s.kh; ++ki)
+    for (int64_t kj = 0; kj < s.kw; ++kj)
+      tap_off[ki * s.kw + kj] = (ki * s.dh * s.w + kj * s.dw) * C;
+  const int64_t eh = (s.kh - 1) * s.dh, ew = (s.kw - 1) * s.dw;
+
+  const int64_t nblocks = (M + MR - 1) / MR;
+  const int nt = threads_for(2.0 * M * K * F, 1.0e6);
+#pragma omp parallel num_threads(nt)
+  {
+    std::vector<const float*> ptrs(static_cast<size_t>(ntaps * MR));
+    UkernelParams params;
+    params.relu = relu;
+    // Dynamic blocks of pixel tiles: a thread delayed on a busy machine takes fewer of them.
+#pragma omp for schedule(dynamic, 8)
+    for (int64_t blk = 0; blk < nblocks; ++blk) {
+      const int64_t m0 = blk * MR;
+      const int m = static_cast<int>(std::min<int64_t>(MR, M - m0));
+      int64_t ow = m0 % s.ow, t = m0 / s.ow;
+      int64_t oh = t % s.oh, n = t / s.oh;
+      for (int i = 0; i < MR; ++i) {
+        if (i >= m) {
+          for (int64_t tap = 0; tap < ntaps; ++tap) ptrs[tap * MR + i] = zeros;
+          continue;
+        }
+        const float* img = x + n * s.h * s.w * C;
+        const int64_t ih0 = oh * s.sh - s.pt, iw0 = ow * s.sw - s.pl;
+        const float** row_ptrs = ptrs.data() + i;
+        if (ih0 >= 0 && ih0 + eh < s.h && iw0 >= 0 && iw0 + ew < s.w) {
+          // The whole receptive field is inside the image: every tap is a fixed offset.
+          const float* base = img + (ih0 * s.w + iw0) * C;
+          for (int64_t tap = 0; tap < ntaps; ++tap) row_ptrs[tap * MR] = base + tap_off[tap];
+        } else {
+          for (int64_t ki = 0, tap = 0; ki < s.kh; ++ki) {
+            const int64_t ih = ih0 + ki * s.dh;
+            const bool row_ok = ih >= 0 && ih < s.h;
+            for (int64_t kj = 0; kj < s.kw; ++kj, ++tap) {
+              const int64_t iw = iw0 + kj * s.dw;
+              row_ptrs[tap * MR] =
+                  (row_ok && iw >= 0 && iw < s.w) ? img + (ih * s.w + iw) * C : zeros;
+            }
+          }
+        }
+        if (++ow == s.ow) {
+          ow = 0;
+          if (++oh == s.oh) {
+            oh = 0;
+            ++n;
+          }
+        }
+      }
+      for (int64_t jp = 0; jp < npanels; ++jp) {
+        const int64_t j0 = jp * NR;
+        params.bias = bias ? bias + j0 : nullptr;
+        kern.ukernel(ntaps, C, ptrs.data(), wp + jp * K * NR, y + m0 * F + j0, F, m,
+                     static_cast<int>(std::min<int64_t>(NR, F - j0)), params);
+      }
+    }
+  }
 }
 
 }  // namespace fastconv

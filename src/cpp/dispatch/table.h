@@ -5,6 +5,7 @@
 #pragma once
 
 #include "dispatch/isa.h"
+#include "conv/conv_ukernel.h"
 #include "gemm/ukernel.h"
 
 namespace fastconv {
@@ -13,6 +14,7 @@ struct KernelTable {
   Isa isa = Isa::kScalar;
   GemmKernel gemm;
   FmaPeakKernel fmapeak;  // FMA throughput probe (bench / fma_peak_probe), not a GEMM path
+  ConvIgemmKernel conv_igemm;  // convolution forward (conv/conv_ukernel.h)
 };
 
 KernelTable make_table_scalar();

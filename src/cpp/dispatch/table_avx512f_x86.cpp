@@ -12,6 +12,7 @@ KernelTable make_table_avx512f() {
             "f32_gemm_ukernel_12x32__avx512f"};
   t.fmapeak = {f32_fmapeak_ukernel_16x16__avx512f, 16 * 16 * 2,
                "f32_fmapeak_ukernel_16x16__avx512f"};
+  t.conv_igemm = {f32_conv_igemm_ukernel_12x32__avx512f, 12, 32, "f32_conv_igemm_ukernel_12x32__avx512f"};
   return t;
 }
 

@@ -1,0 +1,41 @@
+// The convolution microkernel contract: an indirect GEMM (no packing of the activations).
+//
+// One MR x NR tile of y = im2col(x) . w, where row i of im2col(x) is described by pointers:
+//   a: ntaps x MR pointers, tap-major: a[t * MR + i] points at the c contiguous channels of
+//      the input pixel that tap t of output row i reads, or at c zeros (padding, and rows
+//      i >= m, whose results are not stored). Pointers need no alignment.
+//   w: the packed weight panel, (ntaps * c) x NR, k-major: w[(t * c + p) * NR + j] =
+//      w(tap t, channel p, filter j0 + j); columns past the edge are zero. 64-byte aligned.
+//   y: the tile's top-left element, row stride ldy; only the m x n corner is written.
+// and stores y = a . w (+ bias[j]) (relu). params.alpha and params.beta are ignored: the
+// output is always overwritten (y may hold NaN). The depth is walked in the fixed order
+// (t, p), so a tile's result does not depend on how tiles are spread over threads.
+//
+// NHWC makes each tap's c channels contiguous, so the kernel broadcasts straight from the
+// image: packing im2col would cost as much as the arithmetic when F (the GEMM's N) is small.
+#pragma once
+
+#include <cstdint>
+
+#include "gemm/ukernel.h"
+
+namespace fastconv {
+
+using ConvIgemmUkernelFn = void (*)(int64_t ntaps, int64_t c, const float* const* a,
+                                    const float* w, float* y, int64_t ldy, int m, int n,
+                                    const UkernelParams& params);
+
+struct ConvIgemmKernel {
+  ConvIgemmUkernelFn ukernel = nullptr;
+  int mr = 0, nr = 0;
+  const char* name = "";
+};
+
+void f32_conv_igemm_ukernel_4x8__scalar(int64_t, int64_t, const float* const*, const float*,
+                                        float*, int64_t, int, int, const UkernelParams&);
+void f32_conv_igemm_ukernel_6x16__avx2(int64_t, int64_t, const float* const*, const float*,
+                                       float*, int64_t, int, int, const UkernelParams&);
+void f32_conv_igemm_ukernel_12x32__avx512f(int64_t, int64_t, const float* const*, const float*,
+                                           float*, int64_t, int, int, const UkernelParams&);
+
+}  // namespace fastconv
