@@ -228,3 +228,14 @@ def test_native_rechecks_invariants():
     with pytest.raises(ValueError, match="dy has shape"):
         _core.conv2d_bwd_filter(x, np.zeros((1, 5, 5, 1), np.float32), 2, 2, 1, 1, 0, 0, 0, 0,
                                 1, 1)
+
+
+def test_very_deep_receptive_field_uses_gemm_fallback(isa, rng):
+    # K = 3*3*1000 = 9000 exceeds the indirect kernel's depth limit (8192): the forward runs on
+    # the shared GEMM driver with the implicit-im2col packer instead.
+    x, w, b = _rand(rng, (2, 5, 4, 1000)), _rand(rng, (3, 3, 1000, 5)), _rand(rng, (5,))
+    args = ((1, 2), ((1, 1), (0, 2)), (1, 1))
+    y = ops.conv2d_fwd(x, w, b, *args, relu=True)
+    expected = reference.conv2d_fwd(x, w, b, *args, relu=True)
+    bound = gemm_error_bound(reference.conv2d_fwd(np.abs(x), np.abs(w), np.abs(b), *args), 9000)
+    assert_within(y, expected, bound, f"deep K [{isa}]")
