@@ -11,10 +11,12 @@ import fastconv
 from fastconv import ops, reference
 from assertions import assert_within, gemm_error_bound
 
-# Sizes that hit the register tiles (4x8, 6x16, 12x32) and cache blocks (kc 256/384, nc 512/768)
-# exactly, just below and just above, plus primes.
-EDGE_SIZES = [1, 2, 3, 5, 6, 7, 11, 12, 13, 15, 16, 17, 23, 31, 32, 33, 47, 48, 49, 63, 64, 65,
-              95, 96, 97, 127, 128, 129, 191, 192, 193, 255, 256, 257, 299, 300]
+# Sizes that hit the register tiles (4x8, 6x16, 12x32; the AVX-512 kernel's 4/8/12-row and
+# 1/2-vector edge variants), the cache blocks (kc 256/384, nc 512/768) and the in-place-B row
+# limit (256 rows per thread) exactly, just below and just above, plus primes.
+EDGE_SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48,
+              49, 63, 64, 65, 95, 96, 97, 100, 127, 128, 129, 191, 192, 193, 255, 256, 257, 299,
+              300]
 DEPTHS = EDGE_SIZES + [383, 384, 385, 511, 512, 513, 767, 768, 769]
 dim = st.one_of(st.integers(1, 300), st.sampled_from(EDGE_SIZES))
 depth = st.one_of(st.integers(1, 300), st.sampled_from(DEPTHS))
@@ -135,7 +137,10 @@ def test_accepts_array_likes_and_converts(isa):
     np.testing.assert_allclose(ops.matmul(a, b), a.astype(np.float64) @ b, rtol=1e-6)
 
 
-@pytest.mark.parametrize("size", [(200, 300, 500), (100, 256, 2048), (1000, 37, 64)])
+# (m, n, k): threads split M or N depending on the shape; 300 rows are above the in-place-B
+# row limit for one thread but below it per thread for two.
+@pytest.mark.parametrize("size", [(200, 300, 500), (100, 256, 2048), (1000, 37, 64),
+                                  (300, 520, 70), (37, 700, 400), (5, 3, 1000)])
 def test_bit_identical_for_any_thread_count(isa, threads, rng, size):
     m, n, k = size
     a = rng.standard_normal((m, k)).astype(np.float32)

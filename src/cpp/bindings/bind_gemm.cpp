@@ -5,6 +5,7 @@
 #include "bindings/registry.h"
 #include "gemm/gemm.h"
 #include "gemm/peak.h"
+#include "dispatch/table.h"
 
 namespace fastconv::bindings {
 namespace {
@@ -77,4 +78,23 @@ FASTCONV_BINDING(gemm) {
       },
       py::arg("seconds") = 0.2, py::arg("threads") = 1,
       "Measured FP32 FMA throughput (GF/s) of the active ISA on `threads` threads.");
+  m.def(
+      "_gemm_pack_transpose",
+      [](const FArray& src, int width) {
+        // Test hook for the active ISA's transposing pack kernel: src (h, kc) -> (kc, width)
+        // with dst[p, i] = src[i, p] for i < h and 0 beyond.
+        if (src.ndim() != 2) fastconv::fail("_gemm_pack_transpose: src must be 2-D");
+        const int64_t h = src.shape(0), kc = src.shape(1);
+        if (width < h || width > 64)
+          fastconv::fail("_gemm_pack_transpose: need h <= width <= 64, got h=", h, " width=", width);
+        FArray dst({kc, static_cast<int64_t>(width)});
+        const float* sp = src.data();
+        float* dp = dst.mutable_data();
+        {
+          py::gil_scoped_release release;
+          fastconv::active_table().packt(sp, kc, static_cast<int>(h), kc, width, dp);
+        }
+        return dst;
+      },
+      py::arg("src").noconvert(), py::arg("width"));
 }

@@ -13,6 +13,7 @@ namespace fastconv {
 struct KernelTable {
   Isa isa = Isa::kScalar;
   GemmKernel gemm;
+  PackTransposeFn packt = nullptr;  // transposing pack of GEMM micro-panels
   FmaPeakKernel fmapeak;  // FMA throughput probe (bench / fma_peak_probe), not a GEMM path
   ConvIgemmKernel conv_igemm;  // convolution forward (conv/conv_ukernel.h)
 };

@@ -7,6 +7,8 @@ KernelTable make_table_avx2() {
   t.isa = Isa::kAvx2;
   // 6x16 keeps 12 ymm accumulators + 2 B vectors + 1 broadcast in the 16 ymm registers.
   t.gemm = {f32_gemm_ukernel_6x16__avx2, 6, 16, 256, 3072, 768, "f32_gemm_ukernel_6x16__avx2"};
+  // 8x8 register transposes: every store writes 8 consecutive floats.
+  t.packt = f32_packt_ukernel_8x8__avx2;
   t.fmapeak = {f32_fmapeak_ukernel_12x8__avx2, 12 * 8 * 2, "f32_fmapeak_ukernel_12x8__avx2"};
   t.conv_igemm = {f32_conv_igemm_ukernel_6x16__avx2, 6, 16, "f32_conv_igemm_ukernel_6x16__avx2"};
   return t;

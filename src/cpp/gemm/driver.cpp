@@ -8,14 +8,17 @@
 //      ir over MR  an A micro-panel (KC x MR) stays in L1 ...
 //       jr over NR ... while B micro-panels stream from L2 through the microkernel
 //
-// OpenMP splits the (ir, jr) tiles of each block: threads take contiguous runs of the
-// ir-major tile order, so each keeps its own A micro-panel in L1 and reads the whole B block
-// from its own L2. Splitting tiles rather than only ir keeps both cores busy when M is small
-// (a dense layer at batch 100, a convolution with 32 filters). Both packs are shared and
-// split across the team by micro-panels, with a barrier before the tiles read them.
+// Threads: C is cut into one rectangle per thread (whole MR x NR tiles, a tm x tn grid chosen
+// by partition() below) and each thread runs the whole ladder on its rectangle with its own
+// packed blocks. There is no barrier and no shared buffer: on 2 cores the earlier scheme (shared
+// packs, tiles split between threads, two barriers per KC x NC block) scaled 1.4x, and on a
+// loaded machine a thread spinning at a barrier while its partner was descheduled made it 30x
+// slower. The price is that an operand is packed by every thread of a grid row or column,
+// which partition() weighs against the multiply-adds.
 //
 // Every C element is computed by one thread with the same operation sequence whatever the
-// thread count, so results are bit-identical for 1 or N threads.
+// thread count (the depth blocking does not depend on it, and the microkernel treats each
+// element alike wherever its tile is), so results are bit-identical for 1 or N threads.
 #include "gemm/driver.h"
 
 #include <omp.h>
@@ -30,6 +33,7 @@ namespace fastconv {
 namespace {
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+int64_t ceil_div(int64_t x, int64_t d) { return (x + d - 1) / d; }
 
 // K == 0: the product is empty, C = beta * C (+ bias) (relu).
 void scale_only(const GemmProblem& g) {
@@ -44,6 +48,137 @@ void scale_only(const GemmProblem& g) {
   }
 }
 
+// Whether to let the microkernel read op(B) in place instead of packing it. Packing B costs
+// a pass over the k x n block per MC rows of A; when a thread has only a few A micro-panels
+// (a dense layer at batch 100) that copy is a large share of the time, while reading the
+// matrix in place costs only the first pass from L3 (prefetched in the kernel). With many
+// rows, the packed block's contiguous L2 footprint wins.
+constexpr int64_t kInPlaceMaxRows = 256;
+
+const float* use_b_in_place(const GemmProblem& g, const GemmKernel& kern, int64_t rows,
+                            int64_t* ldb) {
+  if (!kern.strided_b) return nullptr;
+  // Measured on AVX-512 (Sapphire Rapids): in place wins clearly at 100 rows, ties at 512,
+  // loses at 2048 rows with ldb = 2048 (the strided block aliases in L2).
+  if (rows > kInPlaceMaxRows) return nullptr;
+  return g.b->in_place(ldb);
+}
+
+// The ladder on rows [i_begin, i_end) x columns [j_begin, j_end) of C, on the calling thread.
+// i_begin is a multiple of MR and j_begin of NR (whole tiles), so packed panels line up with
+// the ones a single thread would build.
+void run_block(const GemmProblem& g, const GemmKernel& kern, int64_t i_begin, int64_t i_end,
+               int64_t j_begin, int64_t j_end) {
+  const int MR = kern.mr, NR = kern.nr;
+  const int64_t rows = i_end - i_begin, cols = j_end - j_begin;
+  const int64_t MC = std::min(kern.mc, round_up(rows, MR));
+  const int64_t KC = std::min(kern.kc, g.k);
+  const int64_t NC = std::min(kern.nc, round_up(cols, NR));
+  // B read in place: see use_b_in_place().
+  int64_t ldb = 0;
+  const float* b_direct = use_b_in_place(g, kern, rows, &ldb);
+  // Scratch owned by this thread (thread_local): OpenMP keeps its workers alive between
+  // calls, so after the first call nothing is allocated or faulted in.
+  float* a_pack = thread_scratch(0, static_cast<size_t>(MC * KC));
+  float* b_pack = b_direct ? nullptr : thread_scratch(1, static_cast<size_t>(NC * KC));
+
+  UkernelParams params;
+  params.alpha = g.alpha;
+  for (int64_t ic = i_begin; ic < i_end; ic += MC) {
+    const int64_t mc = std::min(MC, i_end - ic);
+    for (int64_t pc = 0; pc < g.k; pc += KC) {
+      const int64_t kc = std::min(KC, g.k - pc);
+      const bool first = pc == 0, last = pc + kc == g.k;
+      params.beta = first ? g.beta : 1.0f;  // later depth blocks accumulate into C
+      params.relu = last && g.relu;
+      g.a->pack(ic, mc, pc, kc, MR, a_pack);
+      for (int64_t jc = j_begin; jc < j_end; jc += NC) {
+        const int64_t nc = std::min(NC, j_end - jc);
+        const float* b_block;
+        int64_t b_ld, b_panel_stride;  // row stride inside a micro-panel, panel-to-panel step
+        if (b_direct) {
+          b_block = b_direct + pc * ldb + jc;
+          b_ld = ldb;
+          b_panel_stride = NR;
+        } else {
+          g.b->pack(pc, kc, jc, nc, NR, b_pack);
+          b_block = b_pack;
+          b_ld = NR;
+          b_panel_stride = NR * kc;
+        }
+        for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+          const int mr = static_cast<int>(std::min<int64_t>(MR, mc - i0));
+          const float* a_panel = a_pack + i0 * kc;
+          float* c_row = g.c + (ic + i0) * g.ldc + jc;
+          for (int64_t j0 = 0, jp = 0; j0 < nc; j0 += NR, ++jp) {
+            params.bias = (last && g.bias) ? g.bias + jc + j0 : nullptr;
+            kern.ukernel(kc, a_panel, b_block + jp * b_panel_stride, b_ld, c_row + j0, g.ldc, mr,
+                         static_cast<int>(std::min<int64_t>(NR, nc - j0)), params);
+          }
+        }
+      }
+    }
+  }
+}
+
+struct Grid {
+  int tm = 1, tn = 1;
+};
+
+// Cut C into tm x tn rectangles of whole tiles, tm * tn == nt. Per thread, the cost is the
+// multiply-adds of its largest rectangle plus packing its A rows and B columns (each packed
+// float weighs about as much as `kPackWeight` tile-lanes of multiply-add over the same depth).
+Grid partition(int64_t m, int64_t n, int MR, int NR, int nt) {
+  constexpr double kPackWeight = 16.0;
+  const int64_t mp = ceil_div(m, MR), np = ceil_div(n, NR);
+  Grid best;
+  double best_cost = -1.0;
+  for (int tm = 1; tm <= nt; ++tm) {
+    if (nt % tm != 0) continue;
+    const int tn = nt / tm;
+    if (tm > mp || tn > np) continue;
+    const double rows = static_cast<double>(ceil_div(mp, tm) * MR);
+    const double cols = static_cast<double>(ceil_div(np, tn) * NR);
+    const double cost = rows * cols + kPackWeight * (rows + cols);
+    if (best_cost < 0.0 || cost < best_cost) {
+      best_cost = cost;
+      best.tm = tm;
+      best.tn = tn;
+    }
+  }
+  return best;
+}
+
+// Runs body(i_begin, i_end, j_begin, j_end) on each thread's rectangle of an m x n product.
+template <typename Body>
+void for_each_block(int64_t m, int64_t n, int64_t k, int MR, int NR, Body body) {
+  // Below ~1 MFLOP per thread, a team costs more than it saves.
+  int nt = threads_for(2.0 * m * n * k, 1.0e6);
+  nt = static_cast<int>(std::min<int64_t>(nt, ceil_div(m, MR) * ceil_div(n, NR)));
+  Grid grid = partition(m, n, MR, NR, nt);
+  // A thread count with no exact grid over the tiles: use fewer threads.
+  while (grid.tm * grid.tn != nt && nt > 1) grid = partition(m, n, MR, NR, --nt);
+  if (nt <= 1) {
+    body(0, m, 0, n);
+    return;
+  }
+  const int64_t mp = ceil_div(m, MR), np = ceil_div(n, NR);
+#pragma omp parallel num_threads(nt)
+  {
+    const int tid = omp_get_thread_num();
+    if (omp_get_num_threads() == nt) {
+      int64_t plo, phi, qlo, qhi;
+      split_range(mp, grid.tm, tid / grid.tn, &plo, &phi);
+      split_range(np, grid.tn, tid % grid.tn, &qlo, &qhi);
+      if (phi > plo && qhi > qlo)
+        body(plo * MR, std::min(phi * MR, m), qlo * NR, std::min(qhi * NR, n));
+    } else if (tid == 0) {
+      // The runtime gave us fewer threads (nested region, thread limit): do it all here.
+      body(0, m, 0, n);
+    }
+  }
+}
+
 }  // namespace
 
 void gemm_run(const GemmProblem& problem) { gemm_run(problem, active_table().gemm); }
@@ -54,64 +189,10 @@ void gemm_run(const GemmProblem& g, const GemmKernel& kern) {
     scale_only(g);
     return;
   }
-  const int MR = kern.mr, NR = kern.nr;
-  const int64_t MC = std::min(kern.mc, round_up(g.m, MR));
-  const int64_t KC = std::min(kern.kc, g.k);
-  const int64_t NC = std::min(kern.nc, round_up(g.n, NR));
-
-  // Scratch for the packed blocks, owned by the calling thread (workers only write into it).
-  float* a_pack = thread_scratch(0, static_cast<size_t>(MC * KC));
-  float* b_pack = thread_scratch(1, static_cast<size_t>(NC * KC));
-
-  // Below ~1 MFLOP per thread, a team costs more than it saves.
-  const int nthreads = threads_for(2.0 * g.m * g.n * g.k, 1.0e6);
-
-#pragma omp parallel num_threads(nthreads)
-  {
-    const int tid = omp_get_thread_num();
-    const int nt = omp_get_num_threads();
-    for (int64_t ic = 0; ic < g.m; ic += MC) {
-      const int64_t mc = std::min(MC, g.m - ic);
-      const int64_t a_panels = (mc + MR - 1) / MR;
-      for (int64_t pc = 0; pc < g.k; pc += KC) {
-        const int64_t kc = std::min(KC, g.k - pc);
-        const bool first = pc == 0, last = pc + kc == g.k;
-
-        int64_t lo, hi;
-        split_range(a_panels, nt, tid, &lo, &hi);
-        if (hi > lo)
-          g.a->pack(ic + lo * MR, std::min(hi * MR, mc) - lo * MR, pc, kc, MR,
-                    a_pack + lo * MR * kc);
-
-        for (int64_t jc = 0; jc < g.n; jc += NC) {
-          const int64_t nc = std::min(NC, g.n - jc);
-          const int64_t b_panels = (nc + NR - 1) / NR;
-          split_range(b_panels, nt, tid, &lo, &hi);
-          if (hi > lo)
-            g.b->pack(pc, kc, jc + lo * NR, std::min(hi * NR, nc) - lo * NR, NR,
-                      b_pack + lo * NR * kc);
-#pragma omp barrier
-
-          UkernelParams params;
-          params.alpha = g.alpha;
-          params.beta = first ? g.beta : 1.0f;  // later depth blocks accumulate into C
-          params.relu = last && g.relu;
-          split_range(a_panels * b_panels, nt, tid, &lo, &hi);
-          for (int64_t t = lo; t < hi; ++t) {
-            const int64_t ir = t / b_panels, jr = t % b_panels;
-            const int64_t i0 = ir * MR, j0 = jr * NR;
-            params.bias = (last && g.bias) ? g.bias + jc + j0 : nullptr;
-            kern.ukernel(kc, a_pack + i0 * kc, b_pack + j0 * kc,
-                         g.c + (ic + i0) * g.ldc + jc + j0, g.ldc,
-                         static_cast<int>(std::min<int64_t>(MR, mc - i0)),
-                         static_cast<int>(std::min<int64_t>(NR, nc - j0)), params);
-          }
-          // The next jc (or pc/ic) repacks the blocks this one is reading.
-#pragma omp barrier
-        }
-      }
-    }
-  }
+  for_each_block(g.m, g.n, g.k, kern.mr, kern.nr,
+                 [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+                   run_block(g, kern, i0, i1, j0, j1);
+                 });
 }
 
 }  // namespace fastconv

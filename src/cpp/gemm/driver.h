@@ -11,7 +11,8 @@ namespace fastconv {
 
 // Packs rows [i0, i0 + rows) x depth [p0, p0 + kc) of op(A) into consecutive MR-row
 // micro-panels (layout in gemm/ukernel.h). i0 is a multiple of MR; the last panel is
-// zero-filled past `rows`. Must be safe to call concurrently for disjoint row ranges.
+// zero-filled past `rows`. Must be safe to call concurrently (the driver's threads may pack
+// the same rows, each into its own dst).
 class PackA {
  public:
   virtual ~PackA() = default;
@@ -20,12 +21,19 @@ class PackA {
 };
 
 // Packs depth [p0, p0 + kc) x columns [j0, j0 + cols) of op(B) into consecutive NR-column
-// micro-panels; zero-filled past `cols`. Must be safe to call concurrently for disjoint ranges.
+// micro-panels; zero-filled past `cols`. Must be safe to call concurrently (also for the same
+// range, each call into its own dst).
 class PackB {
  public:
   virtual ~PackB() = default;
   virtual void pack(int64_t p0, int64_t kc, int64_t j0, int64_t cols, int nr,
                     float* dst) const = 0;
+  // op(B) as a row-major k x n matrix that microkernels may read in place (row stride in *ld),
+  // or nullptr (the default) when it has to be packed.
+  virtual const float* in_place(int64_t* ld) const {
+    (void)ld;
+    return nullptr;
+  }
 };
 
 struct GemmProblem {
@@ -63,6 +71,11 @@ class MatrixPackB final : public PackB {
   // op(B) is k x n; B is stored as k x n (trans=false) or n x k (trans=true), row stride ldb.
   MatrixPackB(const float* b, int64_t ldb, bool trans) : b_(b), ldb_(ldb), trans_(trans) {}
   void pack(int64_t p0, int64_t kc, int64_t j0, int64_t cols, int nr, float* dst) const override;
+  const float* in_place(int64_t* ld) const override {
+    if (trans_) return nullptr;
+    *ld = ldb_;
+    return b_;
+  }
 
  private:
   const float* b_;

@@ -1,15 +1,19 @@
 // Packing of plain matrices into micro-panels (layouts in gemm/ukernel.h).
-// Portable code: packing moves O(mk + kn) data against O(mkn) arithmetic, and the loops below
-// are written so each source row is read contiguously.
+// Two cases are plain copies (each depth row of a panel is a contiguous run of the source) and
+// stay portable; the two that transpose (row-major A, transposed B) go through the active
+// table's transposing pack kernel, whose SIMD versions write whole vectors instead of one float
+// per strided store.
 #include <algorithm>
 #include <cstring>
 
+#include "dispatch/table.h"
 #include "gemm/driver.h"
 
 namespace fastconv {
 
 void MatrixPackA::pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
                        float* dst) const {
+  const PackTransposeFn packt = active_table().packt;
   for (int64_t ib = 0; ib < rows; ib += mr) {
     const int h = static_cast<int>(std::min<int64_t>(mr, rows - ib));
     float* panel = dst + ib * kc;
@@ -22,19 +26,15 @@ void MatrixPackA::pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
         for (int i = h; i < mr; ++i) out[i] = 0.0f;
       }
     } else {
-      // A stored m x k: read each of the h rows contiguously, scatter with stride mr.
-      for (int i = 0; i < h; ++i) {
-        const float* src = a_ + (i0 + ib + i) * lda_ + p0;
-        for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = src[p];
-      }
-      for (int i = h; i < mr; ++i)
-        for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = 0.0f;
+      // A stored m x k: the panel is the transpose of h rows.
+      packt(a_ + (i0 + ib) * lda_ + p0, lda_, h, kc, mr, panel);
     }
   }
 }
 
 void MatrixPackB::pack(int64_t p0, int64_t kc, int64_t j0, int64_t cols, int nr,
                        float* dst) const {
+  const PackTransposeFn packt = active_table().packt;
   for (int64_t jb = 0; jb < cols; jb += nr) {
     const int w = static_cast<int>(std::min<int64_t>(nr, cols - jb));
     float* panel = dst + jb * kc;
@@ -47,13 +47,8 @@ void MatrixPackB::pack(int64_t p0, int64_t kc, int64_t j0, int64_t cols, int nr,
         for (int j = w; j < nr; ++j) out[j] = 0.0f;
       }
     } else {
-      // B stored n x k: read each of the w rows contiguously, scatter with stride nr.
-      for (int j = 0; j < w; ++j) {
-        const float* src = b_ + (j0 + jb + j) * ldb_ + p0;
-        for (int64_t p = 0; p < kc; ++p) panel[p * nr + j] = src[p];
-      }
-      for (int j = w; j < nr; ++j)
-        for (int64_t p = 0; p < kc; ++p) panel[p * nr + j] = 0.0f;
+      // B stored n x k: the panel is the transpose of w rows.
+      packt(b_ + (j0 + jb) * ldb_ + p0, ldb_, w, kc, nr, panel);
     }
   }
 }

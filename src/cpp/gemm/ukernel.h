@@ -3,8 +3,10 @@
 // A microkernel computes one MR x NR tile of C from packed operands:
 //   a: packed A micro-panel, kc x MR, k-major: a[p * MR + i] = op(A)(i0 + i, p0 + p).
 //      Rows past the edge of A are zero-filled by the packer.
-//   b: packed B micro-panel, kc x NR, k-major: b[p * NR + j] = op(B)(p0 + p, j0 + j).
-//      Columns past the edge of B are zero-filled by the packer. 64-byte aligned.
+//   b: kc x NR micro-panel of op(B) with row stride ldb: b[p * ldb + j] = op(B)(p0 + p, j0 + j).
+//      Either a packed panel (ldb == NR, 64-byte aligned, columns past the edge of B
+//      zero-filled) or, for kernels whose GemmKernel::strided_b is set, a row-major op(B) read
+//      in place (any ldb, any alignment; such kernels never read columns >= n).
 //   c: the tile's top-left element in row-major C with row stride ldc; only the m x n corner
 //      (m <= MR, n <= NR) is read or written, so edge tiles need no copy.
 // and stores
@@ -25,8 +27,8 @@ struct UkernelParams {
   bool relu = false;
 };
 
-using GemmUkernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c,
-                               int64_t ldc, int m, int n, const UkernelParams& params);
+using GemmUkernelFn = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb,
+                               float* c, int64_t ldc, int m, int n, const UkernelParams& params);
 
 // A microkernel and the cache blocking tuned for it.
 //   mr, nr: register tile.   kc: depth of a packed panel (a and b micro-panels sized for L1/L2).
@@ -37,7 +39,20 @@ struct GemmKernel {
   int mr = 0, nr = 0;
   int64_t kc = 0, mc = 0, nc = 0;
   const char* name = "";
+  // The kernel can read op(B) in place from a row-major matrix (see b above), so the driver
+  // may skip packing B when it is stored that way.
+  bool strided_b = false;
 };
+
+// Transposing pack: dst[p * width + i] = src[i * ld + p] for i < h, p < kc, and 0 for
+// h <= i < width. Packs A micro-panels from a row-major A and B micro-panels from a
+// transposed B (MatrixPackA / MatrixPackB use the active table's).
+using PackTransposeFn = void (*)(const float* src, int64_t ld, int h, int64_t kc, int width,
+                                 float* dst);
+void f32_packt_ukernel_1x1__scalar(const float* src, int64_t ld, int h, int64_t kc, int width,
+                                   float* dst);
+void f32_packt_ukernel_8x8__avx2(const float* src, int64_t ld, int h, int64_t kc, int width,
+                                 float* dst);
 
 // FMA peak probe kernel: `iters` iterations of independent FMA chains, results to sink (at
 // most 64 floats). flops_per_iter: flops one iteration performs (2 per FMA lane).
@@ -52,11 +67,11 @@ void f32_fmapeak_ukernel_8x4__scalar(int64_t iters, float* sink);
 void f32_fmapeak_ukernel_12x8__avx2(int64_t iters, float* sink);
 void f32_fmapeak_ukernel_16x16__avx512f(int64_t iters, float* sink);
 
-void f32_gemm_ukernel_4x8__scalar(int64_t, const float*, const float*, float*, int64_t, int, int,
-                                  const UkernelParams&);
-void f32_gemm_ukernel_6x16__avx2(int64_t, const float*, const float*, float*, int64_t, int, int,
-                                 const UkernelParams&);
-void f32_gemm_ukernel_12x32__avx512f(int64_t, const float*, const float*, float*, int64_t, int,
-                                     int, const UkernelParams&);
+void f32_gemm_ukernel_4x8__scalar(int64_t, const float*, const float*, int64_t, float*, int64_t,
+                                  int, int, const UkernelParams&);
+void f32_gemm_ukernel_6x16__avx2(int64_t, const float*, const float*, int64_t, float*, int64_t,
+                                 int, int, const UkernelParams&);
+void f32_gemm_ukernel_12x32__avx512f(int64_t, const float*, const float*, int64_t, float*,
+                                     int64_t, int, int, const UkernelParams&);
 
 }  // namespace fastconv

@@ -1,14 +1,28 @@
 // f32_gemm_ukernel_12x32__avx512f (AVX-512F). Contract: see gemm/ukernel.h.
 // 24 zmm accumulators (12 rows x 2 vectors of 16) + 2 B vectors; the A broadcasts are folded
 // into the FMAs as {1to16} memory operands, so 26 of 32 zmm registers are live.
-// Requires b 64-byte aligned (packed panels are). Edge tiles use opmask loads/stores, so C is
-// never touched outside the m x n corner.
+//
+// B rows are read with masked unaligned loads, so b may be a packed panel (ldb == 32, zero
+// padded) or a row-major matrix read in place (any ldb, any alignment: columns >= n are never
+// touched, so the last tile of a matrix cannot read past its end). Masked loads cost the same
+// as plain ones here.
+// Edge tiles are cheap: rows are computed in steps of 4 (m = 1..4 runs a 4-row loop, 5..8 an
+// 8-row loop) and n <= 16 runs one vector per row, so a 100-row or 100-column problem does not
+// pay for whole 12x32 tiles at its edge. Rows past m in the packed A panel are zero padding and
+// their results are never stored; C is never touched outside the m x n corner.
 #include <immintrin.h>
+
+#include <cstdint>
 
 #include "gemm/ukernel.h"
 
 namespace fastconv {
 namespace {
+
+constexpr int MR = 12, NR = 32;
+// How far ahead (in B rows) to prefetch when B is read in place from a strided matrix: the
+// hardware prefetcher follows the packed panel's sequential stream but not 1-4 KiB strides.
+constexpr int kPrefetchRows = 8;
 
 inline __mmask16 tail_mask(int n) {
   if (n >= 16) return 0xFFFF;
@@ -26,42 +40,79 @@ inline __m512 epilogue(__m512 acc, const float* c, const float* bias, __mmask16 
   return v;
 }
 
-}  // namespace
-
-void f32_gemm_ukernel_12x32__avx512f(int64_t kc, const float* a, const float* b, float* c,
-                                     int64_t ldc, int m, int n, const UkernelParams& p) {
-  constexpr int MR = 12, NR = 32;
-  __m512 acc[MR][2];
+// M rows (4, 8 or 12) x NV vectors (1 or 2) of the tile.
+template <int M, int NV, bool kStrided>
+inline void tile(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                 int m, int n, const UkernelParams& p) {
+  const __mmask16 mask0 = tail_mask(n), mask1 = tail_mask(n - 16);
+  // C is read (beta != 0) and written after the loop: start fetching it now.
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-
+  for (int i = 0; i < M; ++i) {
+    if (i < m) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      if (NV == 2) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+    }
+  }
+  __m512 acc[M][NV];
+#pragma GCC unroll 12
+  for (int i = 0; i < M; ++i)
 #pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+
+#pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = _mm512_load_ps(b + 16);
+    if (kStrided) {
+      _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchRows * ldb), _MM_HINT_T0);
+      if (NV == 2)
+        _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchRows * ldb + 31), _MM_HINT_T0);
+    }
+    const __m512 b0 = _mm512_maskz_loadu_ps(mask0, b);
+    const __m512 b1 = NV == 2 ? _mm512_maskz_loadu_ps(mask1, b + 16) : b0;
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < M; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
       acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+      if (NV == 2) acc[i][NV - 1] = _mm512_fmadd_ps(ai, b1, acc[i][NV - 1]);
     }
     a += MR;
-    b += NR;
+    b += ldb;
   }
 
   const __m512 valpha = _mm512_set1_ps(p.alpha), vbeta = _mm512_set1_ps(p.beta);
-  const __mmask16 mask0 = tail_mask(n), mask1 = tail_mask(n - 16);
   const float* bias1 = p.bias ? p.bias + 16 : nullptr;
   // Fully unrolled with a guard so acc is only ever indexed by constants and stays in registers.
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < M; ++i) {
     if (i < m) {
       float* ci = c + i * ldc;
       _mm512_mask_storeu_ps(ci, mask0, epilogue(acc[i][0], ci, p.bias, mask0, p, valpha, vbeta));
-      if (mask1)
+      if (NV == 2 && mask1)
         _mm512_mask_storeu_ps(ci + 16, mask1,
-                              epilogue(acc[i][1], ci + 16, bias1, mask1, p, valpha, vbeta));
+                              epilogue(acc[i][NV - 1], ci + 16, bias1, mask1, p, valpha, vbeta));
     }
+  }
+}
+
+template <int NV, bool kStrided>
+inline void rows(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                 int m, int n, const UkernelParams& p) {
+  if (m > 8) tile<12, NV, kStrided>(kc, a, b, ldb, c, ldc, m, n, p);
+  else if (m > 4) tile<8, NV, kStrided>(kc, a, b, ldb, c, ldc, m, n, p);
+  else tile<4, NV, kStrided>(kc, a, b, ldb, c, ldc, m, n, p);
+}
+
+}  // namespace
+
+void f32_gemm_ukernel_12x32__avx512f(int64_t kc, const float* a, const float* b, int64_t ldb,
+                                     float* c, int64_t ldc, int m, int n,
+                                     const UkernelParams& p) {
+  const bool strided = ldb != NR;
+  if (n > 16) {
+    if (strided) rows<2, true>(kc, a, b, ldb, c, ldc, m, n, p);
+    else rows<2, false>(kc, a, b, ldb, c, ldc, m, n, p);
+  } else {
+    if (strided) rows<1, true>(kc, a, b, ldb, c, ldc, m, n, p);
+    else rows<1, false>(kc, a, b, ldb, c, ldc, m, n, p);
   }
 }
 

@@ -5,7 +5,7 @@
 
 namespace fastconv {
 
-void f32_gemm_ukernel_4x8__scalar(int64_t kc, const float* a, const float* b, float* c,
+void f32_gemm_ukernel_4x8__scalar(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
                                   int64_t ldc, int m, int n, const UkernelParams& p) {
   constexpr int MR = 4, NR = 8;
   float acc[MR][NR] = {};
@@ -15,7 +15,7 @@ void f32_gemm_ukernel_4x8__scalar(int64_t kc, const float* a, const float* b, fl
       for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
     }
     a += MR;
-    b += NR;
+    b += ldb;  // == NR: these kernels only get packed panels
   }
   for (int i = 0; i < m; ++i) {
     float* ci = c + i * ldc;

@@ -30,7 +30,7 @@ inline __m256 epilogue(__m256 acc, const float* c, const float* bias, __m256i ma
 
 }  // namespace
 
-void f32_gemm_ukernel_6x16__avx2(int64_t kc, const float* a, const float* b, float* c,
+void f32_gemm_ukernel_6x16__avx2(int64_t kc, const float* a, const float* b, int64_t ldb, float* c,
                                  int64_t ldc, int m, int n, const UkernelParams& p) {
   constexpr int MR = 6, NR = 16;
   __m256 acc[MR][2];
@@ -48,7 +48,7 @@ void f32_gemm_ukernel_6x16__avx2(int64_t kc, const float* a, const float* b, flo
       acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
     }
     a += MR;
-    b += NR;
+    b += ldb;  // == NR: these kernels only get packed panels
   }
 
   const __m256 valpha = _mm256_set1_ps(p.alpha), vbeta = _mm256_set1_ps(p.beta);
