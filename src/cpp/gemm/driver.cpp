@@ -24,6 +24,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <new>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "common/buffer.h"
 #include "common/parallel.h"
@@ -33,6 +39,41 @@ namespace fastconv {
 namespace {
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+// Packed blocks live in per-thread buffers backed by 2 MiB pages where the OS allows it: the
+// A block (MC x KC, megabytes) and the B block are walked panel by panel many times per call,
+// and with 4 KiB pages their translations compete with C's rows for the TLB.
+class PackBuffer {
+ public:
+  PackBuffer() = default;
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
+  ~PackBuffer() { std::free(data_); }
+  float* get(size_t count) {
+    if (count > size_) {
+      std::free(data_);
+      constexpr size_t kHuge = size_t{1} << 21;
+      const size_t want = count + count / 2;  // grow by 1.5x: fewer reallocations
+      const size_t bytes = (want * sizeof(float) + kHuge - 1) / kHuge * kHuge;
+      data_ = static_cast<float*>(std::aligned_alloc(kHuge, bytes));
+      if (data_ == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+      madvise(data_, bytes, MADV_HUGEPAGE);  // a hint: without THP it is simply ignored
+#endif
+      size_ = bytes / sizeof(float);
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+float* pack_buffer(int slot, size_t count) {
+  static thread_local PackBuffer buffers[2];
+  return buffers[slot].get(count);
+}
 int64_t ceil_div(int64_t x, int64_t d) { return (x + d - 1) / d; }
 
 // K == 0: the product is empty, C = beta * C (+ bias) (relu).
@@ -79,8 +120,8 @@ void run_block(const GemmProblem& g, const GemmKernel& kern, int64_t i_begin, in
   const float* b_direct = use_b_in_place(g, kern, rows, &ldb);
   // Scratch owned by this thread (thread_local): OpenMP keeps its workers alive between
   // calls, so after the first call nothing is allocated or faulted in.
-  float* a_pack = thread_scratch(0, static_cast<size_t>(MC * KC));
-  float* b_pack = b_direct ? nullptr : thread_scratch(1, static_cast<size_t>(NC * KC));
+  float* a_pack = pack_buffer(0, static_cast<size_t>(MC * KC));
+  float* b_pack = b_direct ? nullptr : pack_buffer(1, static_cast<size_t>(NC * KC));
 
   UkernelParams params;
   params.alpha = g.alpha;

@@ -2,10 +2,9 @@
 // 24 zmm accumulators (12 rows x 2 vectors of 16) + 2 B vectors; the A broadcasts are folded
 // into the FMAs as {1to16} memory operands, so 26 of 32 zmm registers are live.
 //
-// B rows are read with masked unaligned loads, so b may be a packed panel (ldb == 32, zero
-// padded) or a row-major matrix read in place (any ldb, any alignment: columns >= n are never
-// touched, so the last tile of a matrix cannot read past its end). Masked loads cost the same
-// as plain ones here.
+// b may be a packed panel (ldb == 32, 64-byte aligned, zero padded: aligned loads) or a
+// row-major matrix read in place (any ldb, any alignment: unaligned loads, and masked loads on
+// an edge tile so columns >= n are never touched and the last tile cannot read past the end).
 // Edge tiles are cheap: rows are computed in steps of 4 (m = 1..4 runs a 4-row loop, 5..8 an
 // 8-row loop) and n <= 16 runs one vector per row, so a 100-row or 100-column problem does not
 // pay for whole 12x32 tiles at its edge. Rows past m in the packed A panel are zero padding and
@@ -41,7 +40,22 @@ inline __m512 epilogue(__m512 acc, const float* c, const float* bias, __mmask16 
 }
 
 // M rows (4, 8 or 12) x NV vectors (1 or 2) of the tile.
-template <int M, int NV, bool kStrided>
+// How B rows are read. Masked loads cost ~10% of the kernel's speed even with a full mask, so
+// they are kept for the one edge tile per row of tiles that needs them.
+enum BMode : int {
+  kPacked = 0,         // packed panel: aligned loads, stride NR
+  kInPlace = 1,        // row-major op(B), whole 32-column tile: unaligned loads, stride ldb
+  kInPlaceMasked = 2,  // row-major op(B), edge tile: masked loads never touch columns >= n
+};
+
+template <int kMode>
+inline __m512 load_b(const float* b, __mmask16 mask) {
+  if (kMode == kPacked) return _mm512_load_ps(b);
+  if (kMode == kInPlace) return _mm512_loadu_ps(b);
+  return _mm512_maskz_loadu_ps(mask, b);
+}
+
+template <int M, int NV, int kMode>
 inline void tile(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                  int m, int n, const UkernelParams& p) {
   const __mmask16 mask0 = tail_mask(n), mask1 = tail_mask(n - 16);
@@ -61,13 +75,13 @@ inline void tile(int64_t kc, const float* a, const float* b, int64_t ldb, float*
 
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
-    if (kStrided) {
+    if (kMode != kPacked) {
       _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchRows * ldb), _MM_HINT_T0);
       if (NV == 2)
         _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchRows * ldb + 31), _MM_HINT_T0);
     }
-    const __m512 b0 = _mm512_maskz_loadu_ps(mask0, b);
-    const __m512 b1 = NV == 2 ? _mm512_maskz_loadu_ps(mask1, b + 16) : b0;
+    const __m512 b0 = load_b<kMode>(b, mask0);
+    const __m512 b1 = NV == 2 ? load_b<kMode>(b + 16, mask1) : b0;
 #pragma GCC unroll 12
     for (int i = 0; i < M; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
@@ -75,7 +89,7 @@ inline void tile(int64_t kc, const float* a, const float* b, int64_t ldb, float*
       if (NV == 2) acc[i][NV - 1] = _mm512_fmadd_ps(ai, b1, acc[i][NV - 1]);
     }
     a += MR;
-    b += ldb;
+    b += kMode == kPacked ? NR : ldb;
   }
 
   const __m512 valpha = _mm512_set1_ps(p.alpha), vbeta = _mm512_set1_ps(p.beta);
@@ -93,12 +107,12 @@ inline void tile(int64_t kc, const float* a, const float* b, int64_t ldb, float*
   }
 }
 
-template <int NV, bool kStrided>
+template <int NV, int kMode>
 inline void rows(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                  int m, int n, const UkernelParams& p) {
-  if (m > 8) tile<12, NV, kStrided>(kc, a, b, ldb, c, ldc, m, n, p);
-  else if (m > 4) tile<8, NV, kStrided>(kc, a, b, ldb, c, ldc, m, n, p);
-  else tile<4, NV, kStrided>(kc, a, b, ldb, c, ldc, m, n, p);
+  if (m > 8) tile<12, NV, kMode>(kc, a, b, ldb, c, ldc, m, n, p);
+  else if (m > 4) tile<8, NV, kMode>(kc, a, b, ldb, c, ldc, m, n, p);
+  else tile<4, NV, kMode>(kc, a, b, ldb, c, ldc, m, n, p);
 }
 
 }  // namespace
@@ -106,13 +120,17 @@ inline void rows(int64_t kc, const float* a, const float* b, int64_t ldb, float*
 void f32_gemm_ukernel_12x32__avx512f(int64_t kc, const float* a, const float* b, int64_t ldb,
                                      float* c, int64_t ldc, int m, int n,
                                      const UkernelParams& p) {
-  const bool strided = ldb != NR;
+  // ldb == NR is a packed panel (a matrix read in place with 32 columns is read the same way
+  // safely, but may be unaligned: only the packed path assumes alignment).
+  const bool packed = ldb == NR && (reinterpret_cast<uintptr_t>(b) & 63) == 0;
   if (n > 16) {
-    if (strided) rows<2, true>(kc, a, b, ldb, c, ldc, m, n, p);
-    else rows<2, false>(kc, a, b, ldb, c, ldc, m, n, p);
+    if (packed) rows<2, kPacked>(kc, a, b, ldb, c, ldc, m, n, p);
+    else if (n == NR) rows<2, kInPlace>(kc, a, b, ldb, c, ldc, m, n, p);
+    else rows<2, kInPlaceMasked>(kc, a, b, ldb, c, ldc, m, n, p);
   } else {
-    if (strided) rows<1, true>(kc, a, b, ldb, c, ldc, m, n, p);
-    else rows<1, false>(kc, a, b, ldb, c, ldc, m, n, p);
+    if (packed) rows<1, kPacked>(kc, a, b, ldb, c, ldc, m, n, p);
+    else if (n == 16) rows<1, kInPlace>(kc, a, b, ldb, c, ldc, m, n, p);
+    else rows<1, kInPlaceMasked>(kc, a, b, ldb, c, ldc, m, n, p);
   }
 }
 
