@@ -8,7 +8,7 @@ DEPS   := $(VENV)/.deps-installed
 BUILT  := $(VENV)/.fastconv-installed
 SOURCES := $(shell find src python -type f \( -name '*.cpp' -o -name '*.h' -o -name '*.py' -o -name '*.pyi' \) 2>/dev/null) CMakeLists.txt pyproject.toml
 
-.PHONY: all demo test test-fast bench bench-native install clean
+.PHONY: all demo test test-fast test-fuzz test-sanitize bench bench-native install clean
 
 all: install
 
@@ -55,5 +55,38 @@ bench-native:
 	cmake --build build/native -j 2
 	./build/native/fastconv_bench
 
+# Property-based fuzzing of every public op at the Python boundary with >= 1,000 generated cases
+# per op (the normal suite runs the same tests with 30 cases each).
+test-fuzz: install
+	FASTCONV_FUZZ_EXAMPLES=1000 $(PY) -m pytest -q -p no:cacheprovider tests/fuzz
+
+# The whole suite on an AddressSanitizer + UndefinedBehaviorSanitizer build of the extension,
+# kept apart from the normal build: its own venv (.venv-asan) and CMake tree (build/asan).
+# tools/sanitize.sh preloads the ASan runtime into Python and fails on any report or on a leak
+# allocated by fastconv code.
+ASAN_VENV  ?= .venv-asan
+ASAN_PY    := $(ASAN_VENV)/bin/python
+ASAN_DEPS  := $(ASAN_VENV)/.deps-installed
+ASAN_BUILT := $(ASAN_VENV)/.fastconv-installed
+
+$(ASAN_PY):
+	$(PYTHON) -m venv $(ASAN_VENV)
+
+$(ASAN_DEPS): pyproject.toml | $(ASAN_PY)
+	$(ASAN_PY) -m pip install --quiet --upgrade pip
+	$(ASAN_PY) -m pip install --quiet "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja \
+	    numpy "pytest>=7" "hypothesis>=6.80" threadpoolctl scipy
+	touch $@
+
+$(ASAN_BUILT): $(ASAN_DEPS) $(SOURCES)
+	$(ASAN_PY) -m pip install --quiet --no-build-isolation \
+	    --config-settings=build-dir=build/asan \
+	    --config-settings=cmake.build-type=RelWithDebInfo \
+	    --config-settings=cmake.define.FASTCONV_SANITIZE=ON -e ".[test]"
+	touch $@
+
+test-sanitize: $(ASAN_BUILT)
+	tools/sanitize.sh $(ASAN_PY)
+
 clean:
-	rm -rf build $(VENV) .pytest_cache .hypothesis
+	rm -rf build $(VENV) $(ASAN_VENV) .pytest_cache .hypothesis

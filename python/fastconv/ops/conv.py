@@ -10,7 +10,8 @@ import numpy as np
 
 from fastconv import _core
 from fastconv._geometry import conv_output_hw, normalize_pair, resolve_padding
-from fastconv.ops._check import as_float32, check_activation, check_flag, check_rank
+from fastconv.ops._check import (as_float32, check_activation, check_alloc, check_flag,
+                                 check_geometry, check_rank)
 
 __all__ = ["conv2d", "conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_filter"]
 
@@ -26,6 +27,7 @@ def _geometry(op, strides, pads, dilation):
     s = normalize_pair(strides, "strides", op)
     p = _explicit_pads(pads, op)
     d = normalize_pair(dilation, "dilation", op)
+    check_geometry(op, strides=s, pads=p, dilation=d)
     return s, p, d
 
 
@@ -69,8 +71,9 @@ def conv2d_fwd(x, w, b=None, strides=(1, 1), pads=((0, 0), (0, 0)), dilation=(1,
     if x.shape[3] != w.shape[2]:
         raise ValueError(f"{op}: x has {x.shape[3]} channels but w expects {w.shape[2]} "
                          f"(x.shape={x.shape}, w.shape={w.shape})")
-    conv_output_hw(x.shape[1:3], w.shape[:2], (sh, sw), ((pt, pb), (pl, pr)), (dh, dw),
-                   op=op, x_shape=x.shape)
+    oh, ow = conv_output_hw(x.shape[1:3], w.shape[:2], (sh, sw), ((pt, pb), (pl, pr)),
+                            (dh, dw), op=op, x_shape=x.shape)
+    check_alloc((x.shape[0], oh, ow, w.shape[3]), op, "the output")
     bias = None
     if b is not None:
         bias = as_float32(b, op, "b")
@@ -99,6 +102,7 @@ def conv2d_bwd_data(dy, w, x_shape, strides=(1, 1), pads=((0, 0), (0, 0)),
     if dy.shape != expected:
         raise ValueError(f"{op}: dy.shape={dy.shape}, expected {expected} "
                          f"(x_shape={(n, h, wd, c)}, w.shape={w.shape})")
+    check_alloc((n, h, wd, c), op, "dx")
     return _core.conv2d_bwd_data(dy, w, h, wd, sh, sw, pt, pb, pl, pr, dh, dw)
 
 
@@ -123,6 +127,7 @@ def conv2d_bwd_filter(x, dy, w_shape, strides=(1, 1), pads=((0, 0), (0, 0)),
     if dy.shape != expected:
         raise ValueError(f"{op}: dy.shape={dy.shape}, expected {expected} "
                          f"(x.shape={x.shape}, w_shape={(kh, kw, c, f)})")
+    check_alloc((kh, kw, c, f), op, "dw")
     return _core.conv2d_bwd_filter(x, dy, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw)
 
 
@@ -145,6 +150,8 @@ def conv2d(x, w, b=None, strides=1, padding="valid", dilation_rate=1,
     s = normalize_pair(strides, "strides", op)
     d = normalize_pair(dilation_rate, "dilation_rate", op)
     pads = resolve_padding(padding, x.shape[1:3], w.shape[:2], s, d, op)
-    conv_output_hw(x.shape[1:3], w.shape[:2], s, pads, d, op=op, x_shape=x.shape,
-                   padding=padding)
+    check_geometry(op, strides=s, padding=pads, dilation_rate=d)
+    oh, ow = conv_output_hw(x.shape[1:3], w.shape[:2], s, pads, d, op=op, x_shape=x.shape,
+                            padding=padding)
+    check_alloc((x.shape[0], oh, ow, w.shape[3]), op, "the output")
     return conv2d_fwd(x, w, b, s, pads, d, relu=act == "relu")

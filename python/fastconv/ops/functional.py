@@ -22,7 +22,7 @@ from fastconv.ops.conv import conv2d as _np_conv2d
 from fastconv.ops.conv import conv2d_bwd_data as _conv2d_bwd_data
 from fastconv.ops.conv import conv2d_bwd_filter as _conv2d_bwd_filter
 from fastconv.ops.gemm import dense as _np_dense, matmul as _np_matmul
-from fastconv.ops._check import as_float32, check_activation
+from fastconv.ops._check import as_float32, check_activation, check_alloc
 
 __all__ = [
     "matmul", "dense", "conv2d", "relu", "sigmoid", "tanh", "softmax", "softmax_cross_entropy",
@@ -87,6 +87,7 @@ def dense(x, w, b=None, activation=None) -> Tensor:
     relu = _fused_relu(activation, "dense")
     if (xv.ndim == 2 and wv.ndim == 2 and xv.shape[1] == wv.shape[0]
             and (bv is None or bv.shape == (wv.shape[1],))):
+        check_alloc((xv.shape[0], wv.shape[1]), "dense", "the output")
         y = np.empty((xv.shape[0], wv.shape[1]), _F32)
         _core.gemm(xv, wv, y, 1.0, 0.0, False, False, bv, relu)
     else:
@@ -190,6 +191,13 @@ def tanh(x) -> Tensor:
 def softmax(x, axis=-1) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis` (the row max is subtracted first)."""
     xv = _f32(x, "softmax", "x")
+    axis = _axes(axis, xv.ndim, "softmax", single=True)[0]
+    if xv.size == 0:  # nothing to normalise (and max() of an empty axis would raise)
+        y = xv.copy()
+        out = _wrap(y)
+        if _STATE.tapes:
+            record("softmax", (x,), out, lambda dy, needs: (np.zeros_like(y),))
+        return out
     e = np.exp(xv - xv.max(axis=axis, keepdims=True))
     y = e / e.sum(axis=axis, keepdims=True)
     out = _wrap(y)
@@ -231,6 +239,9 @@ def softmax_cross_entropy(labels, logits) -> Tensor:
     if zv.ndim != 2:
         raise ValueError(f"softmax_cross_entropy: logits must be (N,K), got shape {zv.shape}")
     n, k = zv.shape
+    if k == 0 and n > 0:
+        raise ValueError(f"softmax_cross_entropy: logits need at least one class, got shape "
+                         f"{zv.shape}")
     t = _xent_targets(labels, n, k)
     shifted = zv - zv.max(axis=1, keepdims=True)
     logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -341,12 +352,21 @@ def flatten(x) -> Tensor:
 def transpose(x, perm=None) -> Tensor:
     """Permute the axes (reverse them when perm is None); the result is C-contiguous."""
     xv = x._value if isinstance(x, Tensor) else as_float32(x, "transpose", "x")
-    y = np.ascontiguousarray(np.transpose(xv, perm))
+    if perm is not None:
+        try:
+            perm = tuple(perm)
+        except TypeError:
+            raise TypeError(f"transpose: perm must be a sequence of axes, got {perm!r}") from None
+        if (any(isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, np.integer))
+                for p in perm) or sorted(int(p) for p in perm) != list(range(xv.ndim))):
+            raise ValueError(f"transpose: perm must be a permutation of range({xv.ndim}) for "
+                             f"x.shape={xv.shape}, got {perm!r}")
+    y = np.asarray(np.transpose(xv, perm), order="C")
     out = _wrap(y)
     if _STATE.tapes:
         inv = None if perm is None else tuple(np.argsort(perm))
         record("transpose", (x,), out,
-               lambda dy, needs: (np.ascontiguousarray(np.transpose(dy, inv)),))
+               lambda dy, needs: (np.asarray(np.transpose(dy, inv), order="C"),))
     return out
 
 
@@ -361,6 +381,7 @@ def zero_pad2d(x, padding=1) -> Tensor:
         raise ValueError(f"{op}: padding must be ints, got {padding!r}")
     (pt, pb), (pl, pr) = resolve_padding(padding, (1, 1), (1, 1), op=op)
     n, h, w, c = xv.shape
+    check_alloc((n, h + pt + pb, w + pl + pr, c), op, "the output")
     y = np.zeros((n, h + pt + pb, w + pl + pr, c), _F32)
     y[:, pt:pt + h, pl:pl + w, :] = xv
     out = _wrap(y)
@@ -371,14 +392,31 @@ def zero_pad2d(x, padding=1) -> Tensor:
 
 
 # ---- reductions ----------------------------------------------------------------------------
-def _axes(axis, ndim, op):
-    if axis is None:
+def _axes(axis, ndim, op, single=False):
+    """axis (None, an int or a sequence of distinct ints in [-ndim, ndim)) -> sorted axes;
+    with ``single`` exactly one int is required."""
+    if axis is None and not single:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)):
+        axes = (axis,)
+    elif single or isinstance(axis, (str, bytes)):
+        raise TypeError(f"{op}: axis must be an int{'' if single else ' or a tuple of ints'}, "
+                        f"got {axis!r}")
+    else:
+        try:
+            axes = tuple(axis)
+        except TypeError:
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}") from None
+        if any(isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer))
+               for a in axes):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
     for a in axes:
         if not -ndim <= a < ndim:
             raise ValueError(f"{op}: axis {a} is out of range for a tensor of rank {ndim}")
-    return tuple(sorted(int(a) % ndim for a in axes))
+    out = tuple(sorted(int(a) % ndim for a in axes))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {axis!r} names the same axis twice")
+    return out
 
 
 def _reduce(op, x, axis, keepdims, mean):
@@ -394,7 +432,10 @@ def _reduce(op, x, axis, keepdims, mean):
         for a in axes:
             count *= xv.shape[a]
     if mean:
-        y = y / max(count, 1)
+        if count:
+            y = y / count
+        else:  # the mean of nothing is NaN (as in NumPy, TensorFlow and the reference)
+            y = np.full_like(y, np.nan)
     out = _wrap(np.asarray(y, _F32))
     if _STATE.tapes:
         x_shape = xv.shape

@@ -8,6 +8,7 @@ from fastconv import _core
 from fastconv.ops._check import (
     as_float32,
     check_activation,
+    check_alloc,
     check_flag,
     check_rank,
     check_scalar,
@@ -28,7 +29,11 @@ def gemm(a, b, c=None, alpha=1.0, beta=0.0, transpose_a=False, transpose_b=False
     such as ``big[:, :n]`` is fine) it is updated in place and returned; otherwise a new array
     is returned. With ``beta == 0`` the old contents of ``c`` are never read (NaN is fine).
     """
-    op = "gemm"
+    return _gemm("gemm", a, b, c, alpha, beta, transpose_a, transpose_b)
+
+
+def _gemm(op, a, b, c, alpha, beta, transpose_a, transpose_b):
+    """gemm's body; ``op`` is the public name used in error messages (gemm or matmul)."""
     transpose_a = check_flag(transpose_a, op, "transpose_a")
     transpose_b = check_flag(transpose_b, op, "transpose_b")
     alpha = check_scalar(alpha, op, "alpha")
@@ -44,6 +49,7 @@ def gemm(a, b, c=None, alpha=1.0, beta=0.0, transpose_a=False, transpose_b=False
             f"transpose_b={transpose_b})"
         )
     if c is None:
+        check_alloc((m, n), op, "the output")
         out = np.empty((m, n), np.float32)
         beta = 0.0
     elif _usable_in_place(c):
@@ -73,7 +79,7 @@ def _usable_in_place(c) -> bool:
 
 def matmul(a, b, transpose_a=False, transpose_b=False) -> np.ndarray:
     """``op(a) @ op(b)`` for 2-D float arrays (converted once to float32)."""
-    return gemm(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+    return _gemm("matmul", a, b, None, 1.0, 0.0, transpose_a, transpose_b)
 
 
 def dense(x, w, b=None, activation=None) -> np.ndarray:
@@ -98,6 +104,7 @@ def dense(x, w, b=None, activation=None) -> np.ndarray:
                 f"{op}: b must have shape ({w.shape[1]},) to match w.shape={w.shape}, "
                 f"got {bias.shape}"
             )
+    check_alloc((x.shape[0], w.shape[1]), op, "the output")
     y = np.empty((x.shape[0], w.shape[1]), np.float32)
     _core.gemm(x, w, y, 1.0, 0.0, False, False, bias, act == "relu")
     return y

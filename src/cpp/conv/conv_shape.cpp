@@ -18,6 +18,13 @@ void conv_finish_shape(ConvShape* s, const char* op) {
   FASTCONV_CHECK(s->pt >= 0 && s->pb >= 0 && s->pl >= 0 && s->pr >= 0, op,
                  ": pads must be >= 0, got ((", s->pt, ", ", s->pb, "), (", s->pl, ", ", s->pr,
                  "))");
+  // Bounds that keep every product and sum below in int64 (a caller passing pads or dilation
+  // near 2**62 must get an error, not signed overflow); real geometry is far below them.
+  constexpr int64_t kMax = int64_t(1) << 31;
+  FASTCONV_CHECK(s->sh <= kMax && s->sw <= kMax && s->dh <= kMax && s->dw <= kMax &&
+                     s->pt <= kMax && s->pb <= kMax && s->pl <= kMax && s->pr <= kMax &&
+                     s->kh <= kMax && s->kw <= kMax,
+                 op, ": strides, dilation, pads and kernel sizes must be <= 2**31");
   const int64_t eh = (s->kh - 1) * s->dh + 1, ew = (s->kw - 1) * s->dw + 1;
   const int64_t ph = s->h + s->pt + s->pb, pw = s->w + s->pl + s->pr;
   FASTCONV_CHECK(eh <= ph && ew <= pw, op, ": kernel ", s->kh, "x", s->kw, " (dilated ", eh, "x",
