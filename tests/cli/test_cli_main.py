@@ -182,3 +182,19 @@ def test_python_dash_m_error_is_one_line_without_traceback():
                        timeout=60)
     assert r.returncode == 1
     assert r.stderr.strip() == "fastconv: error: no such model file: /nonexistent/m.npz"
+
+
+def test_predict_png_image(trained_run, capsys, tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    from fastconv.datasets import mnist
+
+    (_, _), (x_test, _) = mnist.load_data(path=SHARED_DATA)
+    png = tmp_path / "digit.png"
+    Image.fromarray(x_test[0]).save(png)
+    np.save(tmp_path / "same.npy", x_test[:1])
+    assert cli.main(["predict", "--model-path", str(trained_run), str(png),
+                     str(tmp_path / "same.npy")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "reading images with Pillow"
+    # the PNG round-trips the uint8 pixels exactly, so both inputs get the same answer
+    assert lines[1].split(": ", 1)[1] == lines[2].split(": ", 1)[1]
