@@ -57,16 +57,21 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
+CLOCK = time.perf_counter
+
+
 def time_ms(fn, min_time=0.4, min_reps=5, max_reps=50):
-    """-> (median, best) wall time in ms of repeated calls after one warmup call."""
+    """-> (median, best) time in ms of repeated calls after one warmup call (CLOCK: wall time,
+    or with --clock cpu the process CPU time, which time-slicing on a loaded machine does not
+    inflate; with several threads it is the sum over threads)."""
     fn()  # warmup (first-touch of scratch buffers, thread team start)
     times = []
     start = time.perf_counter()
     while len(times) < min_reps or (time.perf_counter() - start < min_time
                                     and len(times) < max_reps):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(CLOCK() - t0)
     return 1e3 * statistics.median(times), 1e3 * min(times)
 
 
@@ -155,7 +160,12 @@ def main(argv=None) -> int:
     ap.add_argument("--csv", action="store_true", help="machine-readable rows")
     ap.add_argument("--min-time", type=float, default=0.4, help="seconds per measurement")
     ap.add_argument("--no-torch", action="store_true", help="time fastconv only")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="wall time (default) or process CPU time (steady on a loaded machine; "
+                         "use with --threads 1)")
     args = ap.parse_args(argv)
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     use_torch = torch is not None and not args.no_torch
 
     info = fastconv.cpu_info()
@@ -164,7 +174,7 @@ def main(argv=None) -> int:
         versions += f", torch {torch.__version__}"
     print(f"# bench_conv2d {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | "
           f"{cpu_name()} | isa {info['isa']} ({info['gemm_kernel']}) | {versions} | "
-          f"python {platform.python_version()}")
+          f"python {platform.python_version()} | clock {args.clock}")
     cols = ["layer", "shape", "threads", "pass", "fastconv_ms", "torch_ms", "torch_layout",
             "fastconv_gflops", "torch_gflops", "speedup", "speedup_best", "max_abs_err"]
     if args.csv:
