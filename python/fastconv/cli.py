@@ -99,6 +99,33 @@ register_model("lab_cnn_bn", _lab_cnn_bn, "the 'best' lab's CNN: the same shape 
 DATASETS = ("mnist", "fashion_mnist")
 
 
+def _zoo(name, **kwargs):
+    # fastconv.applications builders; ResNets take the CIFAR-style stem (small_input) for
+    # images smaller than 64x64, so they train on 28x28 MNIST / Fashion-MNIST
+    def build(input_shape, num_classes):
+        from fastconv import applications
+
+        builder = getattr(applications, name)
+        extra = dict(kwargs)
+        if name.startswith("ResNet"):
+            extra["small_input"] = min(input_shape[:2]) < 64
+        return builder(input_shape=tuple(input_shape), classes=num_classes, **extra)
+
+    return build
+
+
+register_model("lenet5", _zoo("LeNet5"), "LeNet-5 (6-16-120-84, tanh, avg pool; 28x28 zero-"
+               "padded to 32x32), 61,706 parameters")
+register_model("alexnet", _zoo("AlexNet"), "AlexNet (the paper's 96-256-384-384-256 + LRN, "
+               "4096-4096; images >= 67x67)")
+register_model("googlenet", _zoo("GoogLeNet"), "GoogLeNet / Inception v1 (torchvision's, with "
+               "batch norm)")
+for _depth in (18, 34, 50, 101, 152):
+    register_model(f"resnet{_depth}", _zoo(f"ResNet{_depth}"), f"ResNet-{_depth} (torchvision "
+                   f"layout; CIFAR-style 3x3 stem below 64x64)")
+del _depth
+
+
 # ---- small helpers -----------------------------------------------------------------------------
 def _say(*args) -> None:
     print(*args, flush=True)

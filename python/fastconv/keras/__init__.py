@@ -18,13 +18,14 @@ from fastconv.keras import models
 
 __all__ = ["Sequential", "Model", "Input", "Layer", "layers", "models", "initializers",
            "optimizers", "losses", "metrics", "utils", "callbacks", "activations", "backend",
-           "datasets"]
+           "datasets", "applications"]
 
 
 def __getattr__(name):
-    # keras.datasets is fastconv.datasets (imported on first use)
-    if name == "datasets":
+    # keras.datasets / keras.applications are fastconv.datasets / fastconv.applications
+    # (imported on first use)
+    if name in ("datasets", "applications"):
         import importlib
 
-        return importlib.import_module("fastconv.datasets")
+        return importlib.import_module("fastconv." + name)
     raise AttributeError(f"module 'fastconv.keras' has no attribute {name!r}")
