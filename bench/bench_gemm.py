@@ -8,7 +8,8 @@ W(2048x256) = 100x2048x256, and the two products of its backward pass, 2048x100x
 
 For each shape and thread count: the fastconv result is checked against a float64 NumPy
 product first (max abs error column), then both libraries run `--reps` times after a warm-up
-and the median is reported. The FP32 FMA peak is measured in the same run by a native probe
+and the median is reported. The two libraries' runs are interleaved, so a machine shared with
+other jobs slows both alike. The FP32 FMA peak is measured in the same run by a native probe
 (independent FMA chains), at each thread count.
 
 NumPy's OpenBLAS is slowed down by OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE when set (they pin a
@@ -70,15 +71,19 @@ def _openblas_info() -> tuple[str, object]:
     return desc, threadpoolctl.ThreadpoolController()
 
 
-def _time(fn, reps: int, warmup: int = 2) -> float:
+def _time_pair(fc_fn, np_fn, reps: int, warmup: int = 2) -> tuple[float, float]:
+    """Median seconds of each function, runs interleaved (fc, np, fc, np, ...) so that both
+    see the same machine when other jobs come and go."""
     for _ in range(warmup):
-        fn()
-    times = []
+        fc_fn()
+        np_fn()
+    fc_times, np_times = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for fn, times in ((fc_fn, fc_times), (np_fn, np_times)):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(fc_times), statistics.median(np_times)
 
 
 def main(argv=None) -> int:
@@ -128,7 +133,8 @@ def main(argv=None) -> int:
 
     peaks = {}
     for t in threads:
-        peaks[t] = ops.fma_peak_probe(peak_seconds, t)
+        # Best of three: a probe that shared its core with another job reads low.
+        peaks[t] = max(ops.fma_peak_probe(peak_seconds / 3, t) for _ in range(3))
         header(f"FP32 FMA peak ({info['isa']}), {t} thread{'s' if t > 1 else ''}: "
                f"{peaks[t]:.1f} GF/s")
 
@@ -153,12 +159,13 @@ def main(argv=None) -> int:
                 fastconv.set_num_threads(t)
                 ops.gemm(a, b, c)
                 err = float(np.max(np.abs(c - exact))) if c.size else 0.0
-                fc = _time(lambda: ops.gemm(a, b, c), reps)
+                c_np = np.empty_like(c)
+                pair = (lambda: ops.gemm(a, b, c), lambda: np.matmul(a, b, out=c_np))
                 if controller is not None:
                     with controller.limit(limits=t, user_api="blas"):
-                        npt = _time(lambda: np.matmul(a, b, out=c), reps)
+                        fc, npt = _time_pair(*pair, reps)
                 else:
-                    npt = _time(lambda: np.matmul(a, b, out=c), reps)
+                    fc, npt = _time_pair(*pair, reps)
                 fg, ng = flops / fc * 1e-9, flops / npt * 1e-9
                 row = [f"{m}x{k}x{n}", t, fc * 1e3, npt * 1e3, fg, ng, fg / ng,
                        100.0 * fg / peaks[t], err]

@@ -105,6 +105,17 @@ const float* use_b_in_place(const GemmProblem& g, const GemmKernel& kern, int64_
   return g.b->in_place(ldb);
 }
 
+// Whether to let the microkernel read op(A) in place instead of packing it: worth it when
+// each A micro-panel feeds only a few tiles (a narrow C, e.g. n = 100), so the packing pass
+// is not amortised. With wide C the packed panel's contiguous layout wins.
+constexpr int64_t kInPlaceAMaxCols = 256;
+
+const float* use_a_in_place(const GemmProblem& g, const GemmKernel& kern, int64_t cols,
+                            int64_t* lda) {
+  if (!kern.strided_a || cols > kInPlaceAMaxCols) return nullptr;
+  return g.a->in_place(lda);
+}
+
 // The ladder on rows [i_begin, i_end) x columns [j_begin, j_end) of C, on the calling thread.
 // i_begin is a multiple of MR and j_begin of NR (whole tiles), so packed panels line up with
 // the ones a single thread would build.
@@ -118,9 +129,11 @@ void run_block(const GemmProblem& g, const GemmKernel& kern, int64_t i_begin, in
   // B read in place: see use_b_in_place().
   int64_t ldb = 0;
   const float* b_direct = use_b_in_place(g, kern, rows, &ldb);
+  int64_t lda = 0;
+  const float* a_direct = use_a_in_place(g, kern, cols, &lda);
   // Scratch owned by this thread (thread_local): OpenMP keeps its workers alive between
   // calls, so after the first call nothing is allocated or faulted in.
-  float* a_pack = pack_buffer(0, static_cast<size_t>(MC * KC));
+  float* a_pack = a_direct ? nullptr : pack_buffer(0, static_cast<size_t>(MC * KC));
   float* b_pack = b_direct ? nullptr : pack_buffer(1, static_cast<size_t>(NC * KC));
 
   UkernelParams params;
@@ -132,7 +145,8 @@ void run_block(const GemmProblem& g, const GemmKernel& kern, int64_t i_begin, in
       const bool first = pc == 0, last = pc + kc == g.k;
       params.beta = first ? g.beta : 1.0f;  // later depth blocks accumulate into C
       params.relu = last && g.relu;
-      g.a->pack(ic, mc, pc, kc, MR, a_pack);
+      if (a_direct) params.lda = lda;
+      else g.a->pack(ic, mc, pc, kc, MR, a_pack);
       for (int64_t jc = j_begin; jc < j_end; jc += NC) {
         const int64_t nc = std::min(NC, j_end - jc);
         const float* b_block;
@@ -149,7 +163,7 @@ void run_block(const GemmProblem& g, const GemmKernel& kern, int64_t i_begin, in
         }
         for (int64_t i0 = 0; i0 < mc; i0 += MR) {
           const int mr = static_cast<int>(std::min<int64_t>(MR, mc - i0));
-          const float* a_panel = a_pack + i0 * kc;
+          const float* a_panel = a_direct ? a_direct + (ic + i0) * lda + pc : a_pack + i0 * kc;
           float* c_row = g.c + (ic + i0) * g.ldc + jc;
           for (int64_t j0 = 0, jp = 0; j0 < nc; j0 += NR, ++jp) {
             params.bias = (last && g.bias) ? g.bias + jc + j0 : nullptr;

@@ -18,6 +18,12 @@ class PackA {
   virtual ~PackA() = default;
   virtual void pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
                     float* dst) const = 0;
+  // op(A) as a row-major m x k matrix that microkernels may read in place (row stride in *ld),
+  // or nullptr (the default) when it has to be packed.
+  virtual const float* in_place(int64_t* ld) const {
+    (void)ld;
+    return nullptr;
+  }
 };
 
 // Packs depth [p0, p0 + kc) x columns [j0, j0 + cols) of op(B) into consecutive NR-column
@@ -59,6 +65,11 @@ class MatrixPackA final : public PackA {
   // op(A) is m x k; A is stored as m x k (trans=false) or k x m (trans=true), row stride lda.
   MatrixPackA(const float* a, int64_t lda, bool trans) : a_(a), lda_(lda), trans_(trans) {}
   void pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr, float* dst) const override;
+  const float* in_place(int64_t* ld) const override {
+    if (trans_) return nullptr;
+    *ld = lda_;
+    return a_;
+  }
 
  private:
   const float* a_;

@@ -25,6 +25,9 @@ struct UkernelParams {
   float beta = 0.0f;
   const float* bias = nullptr;
   bool relu = false;
+  // 0: a is a packed micro-panel. Otherwise (only for kernels whose GemmKernel::strided_a is
+  // set) a points at op(A)(i0, p0) of a row-major op(A) read in place: a[i * lda + p].
+  int64_t lda = 0;
 };
 
 using GemmUkernelFn = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb,
@@ -42,6 +45,8 @@ struct GemmKernel {
   // The kernel can read op(B) in place from a row-major matrix (see b above), so the driver
   // may skip packing B when it is stored that way.
   bool strided_b = false;
+  // The kernel can read op(A) in place from a row-major matrix (UkernelParams::lda).
+  bool strided_a = false;
 };
 
 // Transposing pack: dst[p * width + i] = src[i * ld + p] for i < h, p < kc, and 0 for

@@ -55,9 +55,14 @@ inline __m512 load_b(const float* b, __mmask16 mask) {
   return _mm512_maskz_loadu_ps(mask, b);
 }
 
-template <int M, int NV, int kMode>
+template <int M, int NV, int kMode, bool kADirect>
 inline void tile(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                  int m, int n, const UkernelParams& p) {
+  // A read in place (p.lda != 0): one pointer per row; rows past m repeat row m - 1 so that
+  // nothing outside A is read (their results are never stored).
+  const float* ar[M];
+#pragma GCC unroll 12
+  for (int i = 0; i < M; ++i) ar[i] = a + (i < m ? i : m - 1) * (kADirect ? p.lda : 0);
   const __mmask16 mask0 = tail_mask(n), mask1 = tail_mask(n - 16);
   // C is read (beta != 0) and written after the loop: start fetching it now.
 #pragma GCC unroll 12
@@ -84,7 +89,7 @@ inline void tile(int64_t kc, const float* a, const float* b, int64_t ldb, float*
     const __m512 b1 = NV == 2 ? load_b<kMode>(b + 16, mask1) : b0;
 #pragma GCC unroll 12
     for (int i = 0; i < M; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
+      const __m512 ai = _mm512_set1_ps(kADirect ? ar[i][k] : a[i]);
       acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
       if (NV == 2) acc[i][NV - 1] = _mm512_fmadd_ps(ai, b1, acc[i][NV - 1]);
     }
@@ -110,9 +115,15 @@ inline void tile(int64_t kc, const float* a, const float* b, int64_t ldb, float*
 template <int NV, int kMode>
 inline void rows(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
                  int m, int n, const UkernelParams& p) {
-  if (m > 8) tile<12, NV, kMode>(kc, a, b, ldb, c, ldc, m, n, p);
-  else if (m > 4) tile<8, NV, kMode>(kc, a, b, ldb, c, ldc, m, n, p);
-  else tile<4, NV, kMode>(kc, a, b, ldb, c, ldc, m, n, p);
+  if (p.lda != 0) {
+    if (m > 8) tile<12, NV, kMode, true>(kc, a, b, ldb, c, ldc, m, n, p);
+    else if (m > 4) tile<8, NV, kMode, true>(kc, a, b, ldb, c, ldc, m, n, p);
+    else tile<4, NV, kMode, true>(kc, a, b, ldb, c, ldc, m, n, p);
+  } else {
+    if (m > 8) tile<12, NV, kMode, false>(kc, a, b, ldb, c, ldc, m, n, p);
+    else if (m > 4) tile<8, NV, kMode, false>(kc, a, b, ldb, c, ldc, m, n, p);
+    else tile<4, NV, kMode, false>(kc, a, b, ldb, c, ldc, m, n, p);
+  }
 }
 
 }  // namespace
