@@ -11,39 +11,6 @@ def get_isa() -> str: ...
 def set_isa(name: str) -> None: ...
 def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
-def gemm(
-    a: np.ndarray,
-    b: np.ndarray,
-    c: np.ndarray,
-    alpha: float = 1.0,
-    beta: float = 0.0,
-    trans_a: bool = False,
-    trans_b: bool = False,
-    bias: Optional[np.ndarray] = None,
-    relu: bool = False,
-) -> None: ...
-def conv2d_fwd(
-    x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray],
-    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
-    dil_h: int, dil_w: int, relu: bool,
-) -> np.ndarray: ...
-def conv2d_bwd_data(
-    dy: np.ndarray, w: np.ndarray, h: int, w_in: int,
-    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
-    dil_h: int, dil_w: int,
-) -> np.ndarray: ...
-def conv2d_bwd_filter(
-    x: np.ndarray, dy: np.ndarray, kh: int, kw: int,
-    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
-    dil_h: int, dil_w: int,
-) -> Tuple[np.ndarray, np.ndarray]: ...
-def fma_peak_probe(seconds: float = 0.2, threads: int = 1) -> float: ...
-def image_affine_bilinear(
-    x: np.ndarray, coeffs: np.ndarray, fill: np.ndarray, y: np.ndarray
-) -> None: ...
-def image_median(x: np.ndarray) -> np.ndarray: ...
-def image_median_u8(x: np.ndarray) -> np.ndarray: ...
-def _gemm_pack_transpose(src: np.ndarray, width: int) -> np.ndarray: ...
 
 # pooling (bind_pool.cpp): x NHWC float32 C-contiguous; geometry resolved by fastconv.ops.pool
 def maxpool2d_fwd(x: np.ndarray, ph: int, pw: int, sh: int, sw: int, pt: int, pb: int, pl: int,
@@ -89,3 +56,37 @@ def sgd_update_(param: np.ndarray, grad: np.ndarray, velocity: Optional[np.ndarr
 def adam_update_(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, lr: float = ...,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  step: int = 1) -> None: ...
+
+def gemm(
+    a: np.ndarray,
+    b: np.ndarray,
+    c: np.ndarray,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+    trans_a: bool = False,
+    trans_b: bool = False,
+    bias: Optional[np.ndarray] = None,
+    relu: bool = False,
+) -> None: ...
+def conv2d_fwd(
+    x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray],
+    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
+    dil_h: int, dil_w: int, relu: bool,
+) -> np.ndarray: ...
+def conv2d_bwd_data(
+    dy: np.ndarray, w: np.ndarray, h: int, w_in: int,
+    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
+    dil_h: int, dil_w: int,
+) -> np.ndarray: ...
+def conv2d_bwd_filter(
+    x: np.ndarray, dy: np.ndarray, kh: int, kw: int,
+    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
+    dil_h: int, dil_w: int,
+) -> Tuple[np.ndarray, np.ndarray]: ...
+def fma_peak_probe(seconds: float = 0.2, threads: int = 1) -> float: ...
+def image_affine_bilinear(
+    x: np.ndarray, coeffs: np.ndarray, fill: np.ndarray, y: np.ndarray
+) -> None: ...
+def image_median(x: np.ndarray) -> np.ndarray: ...
+def image_median_u8(x: np.ndarray) -> np.ndarray: ...
+def _gemm_pack_transpose(src: np.ndarray, width: int) -> np.ndarray: ...
