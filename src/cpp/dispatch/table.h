@@ -7,6 +7,8 @@
 #include "dispatch/isa.h"
 #include "conv/conv_ukernel.h"
 #include "gemm/ukernel.h"
+#include "nn/ukernel.h"
+#include "pool/ukernel.h"
 
 namespace fastconv {
 
@@ -16,6 +18,8 @@ struct KernelTable {
   PackTransposeFn packt = nullptr;  // transposing pack of GEMM micro-panels
   FmaPeakKernel fmapeak;  // FMA throughput probe (bench / fma_peak_probe), not a GEMM path
   ConvIgemmKernel conv_igemm;  // convolution forward (conv/conv_ukernel.h)
+  PoolKernels pool;
+  NnKernels nn;
 };
 
 KernelTable make_table_scalar();

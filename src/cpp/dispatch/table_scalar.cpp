@@ -9,6 +9,28 @@ KernelTable make_table_scalar() {
   t.packt = f32_packt_ukernel_1x1__scalar;
   t.fmapeak = {f32_fmapeak_ukernel_8x4__scalar, 8 * 4 * 2, "f32_fmapeak_ukernel_8x4__scalar"};
   t.conv_igemm = {f32_conv_igemm_ukernel_4x8__scalar, 4, 8, "f32_conv_igemm_ukernel_4x8__scalar"};
+  t.pool.maxpool = f32_maxpool2d_ukernel_c1__scalar;
+  t.pool.maxpool_bwd = f32_maxpool2d_bwd_ukernel_c1__scalar;
+  t.pool.avgpool = f32_avgpool2d_ukernel_c1__scalar;
+  t.pool.avgpool_bwd = f32_avgpool2d_bwd_ukernel_c1__scalar;
+  t.pool.maxpool_name = "f32_maxpool2d_ukernel_c1__scalar";
+  t.nn.relu = f32_relu_ukernel_x1__scalar;
+  t.nn.relu_bwd = f32_relu_bwd_ukernel_x1__scalar;
+  t.nn.bias_add = f32_bias_add_ukernel_c1__scalar;
+  t.nn.colsum = f32_colsum_ukernel_c1__scalar;
+  t.nn.colsum_sqdiff = f32_colsum_sqdiff_ukernel_c1__scalar;
+  t.nn.bn_bwd_reduce = f32_batchnorm_bwd_reduce_ukernel_c1__scalar;
+  t.nn.bn_apply = f32_batchnorm_ukernel_c1__scalar;
+  t.nn.bn_bwd_apply = f32_batchnorm_bwd_ukernel_c1__scalar;
+  t.nn.softmax = f32_softmax_ukernel_c1__scalar;
+  t.nn.softmax_bwd = f32_softmax_bwd_ukernel_c1__scalar;
+  t.nn.softmax_xent = f32_softmax_xent_ukernel_c1__scalar;
+  t.nn.dropout = f32_dropout_ukernel_x1__scalar;
+  t.nn.dropout_bwd = f32_dropout_bwd_ukernel_x1__scalar;
+  t.nn.lrn = f32_lrn_ukernel_c1__scalar;
+  t.nn.lrn_bwd = f32_lrn_bwd_ukernel_c1__scalar;
+  t.nn.sgd = f32_sgd_ukernel_x1__scalar;
+  t.nn.adam = f32_adam_ukernel_x1__scalar;
   return t;
 }
 

@@ -1,0 +1,105 @@
+// Batch normalisation and LRN drivers. Batch statistics are column reductions over M = N*H*W
+// rows in fixed row blocks (nn/parallel_util.h), combined in double in block order: the result
+// is the same for any thread count, and float partials stay short (256 rows).
+#include <cmath>
+#include <vector>
+
+#include "common/error.h"
+#include "dispatch/table.h"
+#include "nn/nn.h"
+#include "nn/parallel_util.h"
+
+namespace fastconv {
+
+using nn_detail::column_reduce;
+using nn_detail::parallel_elementwise;
+
+void batch_norm_fwd(int64_t m, int64_t c, const float* x, const float* gamma, const float* beta,
+                    const float* moving_mean, const float* moving_var, bool training,
+                    double momentum, double epsilon, float* y, float* new_mean, float* new_var,
+                    float* save_mean, float* save_invstd) {
+  const NnKernels& nn = active_table().nn;
+  std::vector<float> scale(size_t(c), 0.0f);
+  if (training) {
+    FASTCONV_CHECK(m >= 1, "batch_norm_fwd: training needs at least one row per channel");
+    // Two passes (mean, then squared deviations): no E[x^2] - E[x]^2 cancellation.
+    const std::vector<double> sum = column_reduce(m, c, 1, [&](int64_t r0, int64_t rows, float* out) {
+      nn.colsum(rows, c, x + r0 * c, out);
+    });
+    for (int64_t k = 0; k < c; ++k) save_mean[k] = float(sum[k] / double(m));
+    const std::vector<double> sq = column_reduce(m, c, 1, [&](int64_t r0, int64_t rows, float* out) {
+      nn.colsum_sqdiff(rows, c, x + r0 * c, save_mean, out);
+    });
+    for (int64_t k = 0; k < c; ++k) {
+      const double mean = sum[k] / double(m), var = sq[k] / double(m);
+      save_invstd[k] = float(1.0 / std::sqrt(var + epsilon));
+      new_mean[k] = float(double(moving_mean[k]) * momentum + mean * (1.0 - momentum));
+      new_var[k] = float(double(moving_var[k]) * momentum + var * (1.0 - momentum));
+    }
+  } else {
+    for (int64_t k = 0; k < c; ++k) {
+      save_mean[k] = moving_mean[k];
+      save_invstd[k] = float(1.0 / std::sqrt(double(moving_var[k]) + epsilon));
+      new_mean[k] = moving_mean[k];
+      new_var[k] = moving_var[k];
+    }
+  }
+  for (int64_t k = 0; k < c; ++k) scale[k] = gamma[k] * save_invstd[k];
+  if (c == 0) return;
+  parallel_elementwise(m, 65536.0 / double(c), [&](int64_t lo, int64_t hi) {
+    nn.bn_apply(hi - lo, c, x + lo * c, save_mean, scale.data(), beta, y + lo * c);
+  });
+}
+
+void batch_norm_bwd(int64_t m, int64_t c, const float* dy, const float* x, const float* gamma,
+                    const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
+                    float* dbeta) {
+  FASTCONV_CHECK(m >= 1, "batch_norm_bwd: needs at least one row per channel");
+  const NnKernels& nn = active_table().nn;
+  const std::vector<double> s = column_reduce(m, c, 2, [&](int64_t r0, int64_t rows, float* out) {
+    nn.bn_bwd_reduce(rows, c, dy + r0 * c, x + r0 * c, save_mean, out, out + c);
+  });
+  // dx = gamma*invstd/M * (M dy - dbeta - xhat dgamma), xhat = (x - mean) invstd
+  //    = a dy + b (x - mean) + d  with  a = gamma invstd, b = -a invstd dgamma / M,
+  //                                     d = -a dbeta / M.
+  const size_t cs = static_cast<size_t>(c);
+  std::vector<float> a(cs), b(cs), d(cs);
+  for (int64_t k = 0; k < c; ++k) {
+    const double invstd = save_invstd[k];
+    const double db = s[k], dg = s[c + k] * invstd;
+    const double ak = double(gamma[k]) * invstd;
+    dbeta[k] = float(db);
+    dgamma[k] = float(dg);
+    a[k] = float(ak);
+    b[k] = float(-ak * invstd * dg / double(m));
+    d[k] = float(-ak * db / double(m));
+  }
+  if (c == 0) return;
+  parallel_elementwise(m, 65536.0 / double(c), [&](int64_t lo, int64_t hi) {
+    nn.bn_bwd_apply(hi - lo, c, dy + lo * c, x + lo * c, save_mean, a.data(), b.data(), d.data(),
+                    dx + lo * c);
+  });
+}
+
+void lrn_fwd(int64_t m, int64_t c, const float* x, float* y, int64_t radius, double bias,
+             double alpha, double beta) {
+  FASTCONV_CHECK(radius >= 0, "lrn_fwd: depth_radius must be >= 0, got ", radius);
+  const LrnFn kernel = active_table().nn.lrn;
+  if (c == 0) return;
+  parallel_elementwise(m, 4096.0 / double(c), [&](int64_t lo, int64_t hi) {
+    kernel(hi - lo, c, x + lo * c, y + lo * c, radius, float(bias), float(alpha), float(beta));
+  });
+}
+
+void lrn_bwd(int64_t m, int64_t c, const float* x, const float* dy, float* dx, int64_t radius,
+             double bias, double alpha, double beta) {
+  FASTCONV_CHECK(radius >= 0, "lrn_bwd: depth_radius must be >= 0, got ", radius);
+  const LrnBwdFn kernel = active_table().nn.lrn_bwd;
+  if (c == 0) return;
+  parallel_elementwise(m, 4096.0 / double(c), [&](int64_t lo, int64_t hi) {
+    kernel(hi - lo, c, x + lo * c, dy + lo * c, dx + lo * c, radius, float(bias), float(alpha),
+           float(beta));
+  });
+}
+
+}  // namespace fastconv

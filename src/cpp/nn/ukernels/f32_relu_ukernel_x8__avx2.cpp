@@ -1,0 +1,23 @@
+// y = max(x, 0), 8 floats per ymm, scalar tail (exact either way). Contract: nn/ukernel.h.
+#include <immintrin.h>
+
+#include "nn/ukernel.h"
+
+namespace fastconv {
+
+void f32_relu_ukernel_x8__avx2(size_t n, const float* x, float* y) {
+  const __m256 zero = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+    const __m256 c = _mm256_loadu_ps(x + i + 16), d = _mm256_loadu_ps(x + i + 24);
+    _mm256_storeu_ps(y + i, _mm256_max_ps(a, zero));
+    _mm256_storeu_ps(y + i + 8, _mm256_max_ps(b, zero));
+    _mm256_storeu_ps(y + i + 16, _mm256_max_ps(c, zero));
+    _mm256_storeu_ps(y + i + 24, _mm256_max_ps(d, zero));
+  }
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_max_ps(_mm256_loadu_ps(x + i), zero));
+  for (; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+}  // namespace fastconv
