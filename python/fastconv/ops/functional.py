@@ -22,10 +22,14 @@ from fastconv.ops.conv import conv2d as _np_conv2d
 from fastconv.ops.conv import conv2d_bwd_data as _conv2d_bwd_data
 from fastconv.ops.conv import conv2d_bwd_filter as _conv2d_bwd_filter
 from fastconv.ops.gemm import dense as _np_dense, matmul as _np_matmul
+from fastconv.ops import nn as _nn
+from fastconv.ops import pool as _pool
 from fastconv.ops._check import as_float32, check_activation, check_alloc
 
 __all__ = [
-    "matmul", "dense", "conv2d", "relu", "sigmoid", "tanh", "softmax", "softmax_cross_entropy",
+    "matmul", "dense", "conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d",
+    "global_max_pool2d", "dropout", "batch_norm", "lrn", "relu", "sigmoid", "tanh", "softmax",
+    "softmax_cross_entropy",
     "add", "multiply", "concat", "reshape", "flatten", "transpose", "zero_pad2d",
     "reduce_sum", "reduce_mean",
 ]
@@ -96,10 +100,10 @@ def dense(x, w, b=None, activation=None) -> Tensor:
     if _STATE.tapes:
         def backward(dy, needs):
             if relu:
-                dy = dy * (y > 0)
+                dy = _nn.relu_bwd(y, dy)  # y > 0 exactly where the pre-activation is
             return (_gemm(dy, wv, False, True) if needs[0] else None,
                     _gemm(xv, dy, True, False) if needs[1] else None,
-                    dy.sum(axis=0) if needs[2] else None)
+                    _nn.bias_add_bwd(dy) if needs[2] else None)
         record("dense_relu" if relu else "dense", (x, w, b), out, backward)
     return out
 
@@ -147,7 +151,7 @@ def conv2d(x, kernel, b=None, strides=1, padding="valid", dilation_rate=1,
     if _STATE.tapes:
         def backward(dy, needs):
             if relu:
-                dy = dy * (y > 0)
+                dy = _nn.relu_bwd(y, dy)
             dx = _conv2d_bwd_data(dy, wv, xv.shape, s, pads, d) if needs[0] else None
             dw = db = None
             if needs[1] or needs[2]:
@@ -161,10 +165,11 @@ def conv2d(x, kernel, b=None, strides=1, padding="valid", dilation_rate=1,
 def relu(x) -> Tensor:
     """max(x, 0) elementwise; the gradient is 0 where x <= 0."""
     xv = _f32(x, "relu", "x")
-    y = np.maximum(xv, 0)
-    out = _wrap(y)
+    # np.maximum, not _core.relu_fwd: the native kernel turns NaN into 0, and NaN must propagate
+    # (as in the reference and the GEMM's fused ReLU)
+    out = _wrap(np.maximum(xv, np.float32(0)))
     if _STATE.tapes:
-        record("relu", (x,), out, lambda dy, needs: (dy * (xv > 0),))
+        record("relu", (x,), out, lambda dy, needs: (_nn.relu_bwd(xv, dy),))
     return out
 
 
@@ -198,6 +203,12 @@ def softmax(x, axis=-1) -> Tensor:
         if _STATE.tapes:
             record("softmax", (x,), out, lambda dy, needs: (np.zeros_like(y),))
         return out
+    if axis == xv.ndim - 1:  # the native kernel works on the last axis
+        y = _nn.softmax_fwd(xv)
+        out = _wrap(y)
+        if _STATE.tapes:
+            record("softmax", (x,), out, lambda dy, needs: (_nn.softmax_bwd(y, dy),))
+        return out
     e = np.exp(xv - xv.max(axis=axis, keepdims=True))
     y = e / e.sum(axis=axis, keepdims=True)
     out = _wrap(y)
@@ -208,49 +219,190 @@ def softmax(x, axis=-1) -> Tensor:
     return out
 
 
-def _xent_targets(labels, n, k):
-    op = "softmax_cross_entropy"
-    lab = labels._value if isinstance(labels, Tensor) else np.asarray(labels)
-    if lab.ndim == 1:
-        if lab.dtype.kind not in "iu":
-            raise TypeError(f"{op}: 1-D labels must be integer class ids, got dtype {lab.dtype}")
-        if lab.shape[0] != n:
-            raise ValueError(f"{op}: labels.shape={lab.shape} but logits has {n} rows "
-                             f"(logits.shape={(n, k)})")
-        if lab.size and (lab.min() < 0 or lab.max() >= k):
-            raise ValueError(f"{op}: class ids must be in [0, {k}), got range "
-                             f"[{lab.min()}, {lab.max()}]")
-        t = np.zeros((n, k), _F32)
-        t[np.arange(n), lab] = 1.0
-        return t
-    if lab.shape != (n, k):
-        raise ValueError(f"{op}: labels.shape={lab.shape}, expected (N,) class ids or one-hot "
-                         f"{(n, k)} (logits.shape={(n, k)})")
-    return as_float32(lab, op, "labels")
-
-
 def softmax_cross_entropy(labels, logits) -> Tensor:
     """Mean over the batch of -sum_k t_k log softmax(logits)_k, as a scalar Tensor.
 
     labels: (N,) integer class ids (sparse) or (N,K) one-hot / probabilities; logits (N,K).
-    Not differentiated with respect to labels.
+    Not differentiated with respect to labels. The native kernel returns dlogits with the loss.
     """
     zv = _f32(logits, "softmax_cross_entropy", "logits")
-    if zv.ndim != 2:
-        raise ValueError(f"softmax_cross_entropy: logits must be (N,K), got shape {zv.shape}")
-    n, k = zv.shape
-    if k == 0 and n > 0:
-        raise ValueError(f"softmax_cross_entropy: logits need at least one class, got shape "
-                         f"{zv.shape}")
-    t = _xent_targets(labels, n, k)
-    shifted = zv - zv.max(axis=1, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -np.where(t != 0, t * logp, 0).sum(dtype=np.float64) / max(n, 1)
+    lab = labels._value if isinstance(labels, Tensor) else labels
+    if zv.ndim == 2 and zv.shape[0] == 0:  # an empty batch: nothing to average
+        loss, dlogits = 0.0, np.zeros(zv.shape, _F32)
+    else:
+        try:
+            loss, dlogits = _nn.softmax_xent_fwd(zv, lab)
+        except (ValueError, TypeError) as e:  # name the user-facing op
+            raise type(e)(str(e).replace("softmax_xent_fwd", "softmax_cross_entropy")) from None
     out = _wrap(np.asarray(loss, _F32))
     if _STATE.tapes:
+        record("softmax_cross_entropy", (labels, logits), out,
+               lambda dy, needs: (None, dlogits * dy))
+    return out
+
+
+# ---- pooling -------------------------------------------------------------------------------
+_POOL_GEOMETRY = {}
+
+
+def _pool_forward(op, fwd_kernel, x, pool_size, strides, padding):
+    """Shared forward of max/avg pooling: cached geometry after the first validated call.
+    Returns (xv, y, geometry (ph, pw, sh, sw, pt, pb, pl, pr))."""
+    xv = _f32(x, op, "x")
+    try:
+        key = (op, xv.shape, pool_size, strides, padding)
+        g = _POOL_GEOMETRY.get(key)
+    except TypeError:  # unhashable argument: no caching
+        key = g = None
+    if g is None:
+        y = (_pool.max_pool2d if op == "max_pool2d" else _pool.avg_pool2d)(
+            xv, pool_size, strides, padding)  # validates, names the op and shapes
+        p = normalize_pair(pool_size, "pool_size", op)
+        s = p if strides is None else normalize_pair(strides, "strides", op)
+        (pt, pb), (pl, pr) = resolve_padding(padding, xv.shape[1:3], p, s, (1, 1), op)
+        g = (p[0], p[1], s[0], s[1], pt, pb, pl, pr)
+        if key is not None:
+            if len(_POOL_GEOMETRY) > 4096:
+                _POOL_GEOMETRY.clear()
+            _POOL_GEOMETRY[key] = g
+    else:
+        y = fwd_kernel(xv, *g)
+    return xv, y, g
+
+
+def max_pool2d(x, pool_size=2, strides=None, padding="valid") -> Tensor:
+    """Keras MaxPooling2D: x (N,H,W,C) -> (N,OH,OW,C); strides default to pool_size; padding
+    'valid'/'same' (any case). The gradient goes to each window's first arg-max."""
+    xv, y, g = _pool_forward("max_pool2d", _core.maxpool2d_fwd, x, pool_size, strides, padding)
+    out = _wrap(y)
+    if _STATE.tapes:
         def backward(dy, needs):
-            return (None, (np.exp(logp) - t) * (dy / max(n, 1)))
-        record("softmax_cross_entropy", (labels, logits), out, backward)
+            return (_core.maxpool2d_bwd(xv, np.ascontiguousarray(dy, _F32), *g),)
+        record("max_pool2d", (x,), out, backward)
+    return out
+
+
+def avg_pool2d(x, pool_size=2, strides=None, padding="valid") -> Tensor:
+    """Keras AveragePooling2D: x (N,H,W,C) -> (N,OH,OW,C); 'same' windows average their real
+    (non-padding) cells."""
+    xv, y, g = _pool_forward("avg_pool2d", _core.avgpool2d_fwd, x, pool_size, strides, padding)
+    out = _wrap(y)
+    if _STATE.tapes:
+        x_shape = list(xv.shape)
+
+        def backward(dy, needs):
+            return (_core.avgpool2d_bwd(np.ascontiguousarray(dy, _F32), x_shape, *g),)
+        record("avg_pool2d", (x,), out, backward)
+    return out
+
+
+def global_avg_pool2d(x) -> Tensor:
+    """Keras GlobalAveragePooling2D: x (N,H,W,C) -> (N,C)."""
+    xv = _f32(x, "global_avg_pool2d", "x")
+    out = _wrap(_pool.global_avg_pool2d(xv))
+    if _STATE.tapes:
+        x_shape = xv.shape
+        record("global_avg_pool2d", (x,), out,
+               lambda dy, needs: (_pool.global_avgpool2d_bwd(dy, x_shape),))
+    return out
+
+
+def global_max_pool2d(x) -> Tensor:
+    """Keras GlobalMaxPooling2D: x (N,H,W,C) -> (N,C); the gradient goes to the first max."""
+    xv = _f32(x, "global_max_pool2d", "x")
+    out = _wrap(_pool.global_max_pool2d(xv))
+    if _STATE.tapes:
+        record("global_max_pool2d", (x,), out,
+               lambda dy, needs: (_pool.global_maxpool2d_bwd(xv, dy),))
+    return out
+
+
+# ---- dropout and normalisation ------------------------------------------------------------
+_SEEDS = np.random.default_rng()
+
+
+def dropout(x, rate, seed=None, training=False) -> Tensor:
+    """Keras Dropout (inverted): in training, zero each element with probability `rate` and scale
+    the others by 1 / (1 - rate); otherwise the identity (x itself is returned).
+
+    seed: an int in [0, 2**64) makes the mask a pure function of (seed, element index) (the
+    counter-based generator of fastconv.reference.dropout); None draws a fresh seed per call.
+    """
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) \
+            or not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout: rate must be a number in [0, 1), got {rate!r}")
+    if not training or rate == 0:
+        return x if isinstance(x, Tensor) else _wrap(_f32(x, "dropout", "x"))
+    xv = _f32(x, "dropout", "x")
+    if seed is None:
+        seed = int(_SEEDS.integers(0, 2**63))
+    y, mask = _nn.dropout_fwd(xv, rate, seed, True)
+    out = _wrap(y)
+    if _STATE.tapes:
+        record("dropout", (x,), out, lambda dy, needs: (_nn.dropout_bwd(dy, mask, rate),))
+    return out
+
+
+def _stat_buffer(v, op, arg):
+    if isinstance(v, Tensor):
+        return v._value
+    if isinstance(v, np.ndarray) and v.dtype == _F32:
+        return v
+    raise TypeError(f"{op}: {arg} must be float32 (a Variable or a float32 ndarray: it is updated "
+                    f"in place in training mode), got {type(v).__name__} of dtype "
+                    f"{getattr(v, 'dtype', None)}")
+
+
+def batch_norm(x, gamma, beta, moving_mean, moving_var, training=False, momentum=0.99,
+               epsilon=1e-3) -> Tensor:
+    """Keras BatchNormalization over the last axis: x (..., C), gamma/beta/moving_* (C,).
+
+    training=True normalises with the batch statistics (biased variance) and updates
+    moving_mean / moving_var IN PLACE (Variables or float32 arrays):
+    moving = moving * momentum + batch_stat * (1 - momentum). training=False uses the moving
+    statistics, which stay untouched. Gradients flow to x, gamma and beta in both modes.
+    """
+    op = "batch_norm"
+    xv = _f32(x, op, "x")
+    gv, bv = _f32(gamma, op, "gamma"), _f32(beta, op, "beta")
+    training = bool(training)
+    if training:
+        mm = _stat_buffer(moving_mean, op, "moving_mean")
+        mv = _stat_buffer(moving_var, op, "moving_var")
+    else:
+        mm = moving_mean._value if isinstance(moving_mean, Tensor) else moving_mean
+        mv = moving_var._value if isinstance(moving_var, Tensor) else moving_var
+    y, new_mean, new_var, save_mean, save_invstd = _nn.batch_norm_fwd(
+        xv, gv, bv, mm, mv, training, momentum, epsilon)
+    if training:
+        mm[...] = new_mean
+        mv[...] = new_var
+    out = _wrap(y)
+    if _STATE.tapes:
+        c = xv.shape[-1]
+
+        def backward(dy, needs):
+            if training:
+                return tuple(_nn.batch_norm_bwd(dy, xv, gv, save_mean, save_invstd)) + (None, None)
+            # inference: y = gamma * (x - mean) * invstd + beta with constant statistics
+            d2 = dy.reshape(-1, c)
+            xhat = (xv.reshape(-1, c) - save_mean) * save_invstd
+            return ((dy * (gv * save_invstd)).astype(_F32, copy=False) if needs[0] else None,
+                    (d2 * xhat).sum(axis=0).astype(_F32) if needs[1] else None,
+                    d2.sum(axis=0).astype(_F32) if needs[2] else None, None, None)
+        record("batch_norm_train" if training else "batch_norm", (x, gamma, beta, moving_mean,
+                                                                  moving_var), out, backward)
+    return out
+
+
+def lrn(x, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5) -> Tensor:
+    """tf.nn.local_response_normalization over the last axis: x / (bias + alpha * sum of squares
+    over the 2 * depth_radius + 1 neighbouring channels) ** beta."""
+    xv = _f32(x, "lrn", "x")
+    out = _wrap(_nn.lrn_fwd(xv, depth_radius, bias, alpha, beta))
+    if _STATE.tapes:
+        record("lrn", (x,), out,
+               lambda dy, needs: (_nn.lrn_bwd(xv, dy, depth_radius, bias, alpha, beta),))
     return out
 
 
