@@ -6,7 +6,7 @@ namespace fastconv {
 
 void f32_batchnorm_bwd_reduce_ukernel_c1__scalar(size_t rows, size_t c, const float* dy,
                                                  const float* x, const float* mean,
-                                                 float* sum_dy, float* sum_dyx) {
+                                                 float* __restrict sum_dy, float* __restrict sum_dyx) {
   for (size_t k = 0; k < c; ++k) sum_dy[k] = 0.0f, sum_dyx[k] = 0.0f;
   for (size_t r = 0; r < rows; ++r)
     for (size_t k = 0; k < c; ++k) {

@@ -5,7 +5,7 @@
 namespace fastconv {
 
 void f32_colsum_sqdiff_ukernel_c1__scalar(size_t rows, size_t c, const float* x,
-                                          const float* mean, float* sum) {
+                                          const float* mean, float* __restrict sum) {
   for (size_t k = 0; k < c; ++k) sum[k] = 0.0f;
   for (size_t r = 0; r < rows; ++r)
     for (size_t k = 0; k < c; ++k) {
