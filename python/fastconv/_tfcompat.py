@@ -95,13 +95,13 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits):
 
 
 def local_response_normalization(input, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5):
-    return _backend.lrn(input, depth_radius, bias, alpha, beta)
+    return ops.lrn(input, depth_radius, bias, alpha, beta)
 
 
 def dropout(x, rate, seed=None):
     """Always-on inverted dropout (tf.nn.dropout); seed=None draws from the global seed."""
     s = _backend.next_seed() if seed is None else int(seed)
-    return _backend.dropout(x, float(rate), s, True)
+    return ops.dropout(x, float(rate), s, True)
 
 
 nn = types.ModuleType("fastconv.nn", "tf.nn-style functions (see fastconv._tfcompat).")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastconv import ops
 from fastconv._geometry import (conv_output_hw, normalize_pair, pool_output_hw,
                                 resolve_padding)
-from fastconv.keras import _backend
 from fastconv.keras import activations as _acts
 from fastconv.keras import initializers as _inits
 from fastconv.keras.layers.base import InputSpec, Layer
@@ -122,7 +121,7 @@ class _Pool2D(Layer):
         self.input_spec = InputSpec(ndim=4)
 
     def call(self, inputs):
-        pool = _backend.max_pool2d if self._KIND == "max" else _backend.avg_pool2d
+        pool = ops.max_pool2d if self._KIND == "max" else ops.avg_pool2d
         return pool(inputs, self.pool_size, self.strides, self.padding)
 
     def compute_output_shape(self, input_shape):
@@ -161,7 +160,7 @@ class _GlobalPool2D(Layer):
         self.input_spec = InputSpec(ndim=4)
 
     def call(self, inputs):
-        fn = _backend.global_avg_pool2d if self._KIND == "avg" else _backend.global_max_pool2d
+        fn = ops.global_avg_pool2d if self._KIND == "avg" else ops.global_max_pool2d
         y = fn(inputs)
         if self.keepdims:
             y = ops.reshape(y, (y.shape[0], 1, 1, y.shape[1]))

@@ -189,7 +189,7 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             return inputs
         rng = self._rng if self._rng is not None else _backend.global_rng()
-        return _backend.dropout(inputs, self.rate, int(rng.integers(0, 2 ** 63 - 1)), True)
+        return ops.dropout(inputs, self.rate, int(rng.integers(0, 2 ** 63 - 1)), True)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastconv.keras import _backend
+from fastconv import ops
 from fastconv.keras import initializers as _inits
 from fastconv.keras.layers.base import InputSpec, Layer
 
@@ -59,7 +59,7 @@ class BatchNormalization(Layer):
         gamma = self.gamma if self.gamma is not None else np.ones(c, np.float32)
         beta = self.beta if self.beta is not None else np.zeros(c, np.float32)
         training = bool(training) and self.trainable
-        return _backend.batch_norm(inputs, gamma, beta, self.moving_mean, self.moving_variance,
+        return ops.batch_norm(inputs, gamma, beta, self.moving_mean, self.moving_variance,
                                    training, self.momentum, self.epsilon)
 
     def compute_output_shape(self, input_shape):
@@ -91,7 +91,7 @@ class LocalResponseNormalization(Layer):
         self.input_spec = InputSpec(ndim=4)
 
     def call(self, inputs):
-        return _backend.lrn(inputs, self.depth_radius, self.bias, self.alpha, self.beta)
+        return ops.lrn(inputs, self.depth_radius, self.bias, self.alpha, self.beta)
 
     def compute_output_shape(self, input_shape):
         return input_shape
