@@ -239,3 +239,25 @@ def test_very_deep_receptive_field_uses_gemm_fallback(isa, rng):
     expected = reference.conv2d_fwd(x, w, b, *args, relu=True)
     bound = gemm_error_bound(reference.conv2d_fwd(np.abs(x), np.abs(w), np.abs(b), *args), 9000)
     assert_within(y, expected, bound, f"deep K [{isa}]")
+
+
+@SETTINGS
+@given(cfg=conv_configs(), seed=st.integers(0, 2**31))
+def test_backward_passes_are_adjoint_to_forward(isa, cfg, seed):
+    # The gradient identities behind both backward passes, checked on the native kernels
+    # directly: <conv(x, w), dy> = <x, bwd_data(dy, w)> = <w, bwd_filter(x, dy)>.
+    rng = np.random.default_rng(seed)
+    x, w = _rand(rng, cfg["x_shape"]), _rand(rng, cfg["w_shape"])
+    args = (cfg["strides"], cfg["pads"], cfg["dilation"])
+    y = ops.conv2d_fwd(x, w, None, *args)
+    dy = _rand(rng, y.shape)
+    dx = ops.conv2d_bwd_data(dy, w, x.shape, *args)
+    dw, _ = ops.conv2d_bwd_filter(x, dy, w.shape, *args)
+    f64 = np.float64
+    lhs = float(np.sum(y.astype(f64) * dy))
+    scale = float(np.sum(np.abs(reference.conv2d_fwd(np.abs(x), np.abs(w), None, *args))
+                         * np.abs(dy))) + 1e-30
+    k = int(np.prod(cfg["w_shape"][:3])) + int(np.prod(y.shape[:3]))
+    tol = 4 * (k + 2) * 2.0**-24 * scale
+    assert abs(lhs - float(np.sum(x.astype(f64) * dx))) <= tol, _desc(cfg, isa)
+    assert abs(lhs - float(np.sum(w.astype(f64) * dw))) <= tol, _desc(cfg, isa)
