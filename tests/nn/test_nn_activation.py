@@ -79,3 +79,12 @@ def test_errors():
         nn.softmax_fwd(np.zeros((2, 0)))
     with pytest.raises(TypeError, match="relu_fwd: x must hold real numbers"):
         nn.relu_fwd(np.array(["x"]))
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 16, 17, 64, 100])
+def test_relu_propagates_nan_like_numpy(isa, n):
+    x = np.linspace(-1, 1, n).astype(np.float32)
+    x[n // 2] = np.nan
+    y = nn.relu_fwd(x)
+    np.testing.assert_array_equal(y, np.maximum(x, 0))  # NaN positions must match too
+    assert np.isnan(y[n // 2])

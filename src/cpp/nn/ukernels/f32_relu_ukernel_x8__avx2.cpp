@@ -1,4 +1,5 @@
-// y = max(x, 0), 8 floats per ymm, scalar tail (exact either way). Contract: nn/ukernel.h.
+// y = max(x, 0), 8 floats per ymm, scalar tail (exact either way). max(0, x) operand order lets
+// NaN through (max_ps returns the second operand on NaN), as np.maximum. Contract: nn/ukernel.h.
 #include <immintrin.h>
 
 #include "nn/ukernel.h"
@@ -11,13 +12,13 @@ void f32_relu_ukernel_x8__avx2(size_t n, const float* x, float* y) {
   for (; i + 32 <= n; i += 32) {
     const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
     const __m256 c = _mm256_loadu_ps(x + i + 16), d = _mm256_loadu_ps(x + i + 24);
-    _mm256_storeu_ps(y + i, _mm256_max_ps(a, zero));
-    _mm256_storeu_ps(y + i + 8, _mm256_max_ps(b, zero));
-    _mm256_storeu_ps(y + i + 16, _mm256_max_ps(c, zero));
-    _mm256_storeu_ps(y + i + 24, _mm256_max_ps(d, zero));
+    _mm256_storeu_ps(y + i, _mm256_max_ps(zero, a));
+    _mm256_storeu_ps(y + i + 8, _mm256_max_ps(zero, b));
+    _mm256_storeu_ps(y + i + 16, _mm256_max_ps(zero, c));
+    _mm256_storeu_ps(y + i + 24, _mm256_max_ps(zero, d));
   }
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_max_ps(_mm256_loadu_ps(x + i), zero));
-  for (; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_max_ps(zero, _mm256_loadu_ps(x + i)));
+  for (; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];  // NaN passes through, as np.maximum
 }
 
 }  // namespace fastconv
