@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""End-to-end speed of the lab MNIST CNN: fastconv.keras vs PyTorch eager (and TensorFlow if present).
+
+The model is the lab's CNN (Conv32-Pool-Conv64-Pool-Conv128-Pool-Flatten-Dense256-Dropout0.4-
+Dense10; 3x3 'SAME' convs with ReLU, 'SAME' 2x2 max pools; 28x28x1 input; 619,786 parameters),
+written with fastconv.keras exactly as the lab writes it. Measured in one run, per thread count:
+
+  train   images/s at batch 100 for the lab's full step: forward (training=True), reduce_mean of
+          categorical_crossentropy(from_logits=True), GradientTape.gradient over model.variables,
+          Adam(1e-3).apply_gradients;
+  infer   images/s at batch 100, model(x, training=False);
+  lat1    batch-1 inference latency in microseconds.
+
+Each figure is the median over --repeat timed calls after warmup. Two clocks are reported per
+row: wall time (what the img/s and latency columns are computed from) and the *process CPU time*
+per call (all threads), which is much less sensitive to other users of a shared machine: on one
+thread, CPU ms is a good estimate of the unloaded wall time. The torch peer runs the same network
+in eager mode with the same weights, in NCHW and channels_last, and the faster of the two is shown.
+
+--memory runs, in a subprocess, one epoch of the lab's training loop on MNIST (fastconv.datasets,
+FASTCONV_DATA) and reports the peak resident set size next to the data set's float32 size;
+import time of `import fastconv` vs `import numpy` is measured in fresh subprocesses (median).
+
+Before timing, fastconv's logits are checked against a float64 composition of fastconv.reference
+ops and PyTorch's against fastconv's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Figures for TensorFlow measured on this machine type on 2026-11-27 (issue 9), printed as
+# "reference, not measured here" when TensorFlow is not importable.
+TF_REFERENCE = {
+    ("train", 1): 1913, ("train", 2): 2660,          # compiled tf.function step, img/s
+    ("train-eager", 1): 692, ("train-eager", 2): 887,
+    ("infer", 1): 6132, ("infer", 2): 8303,           # img/s
+    ("lat1", 1): 850.0, ("lat1", 2): 850.0,           # us
+}
+
+
+def lab_cnn(tf, keras):
+    model = keras.Sequential()
+    model.add(keras.layers.Conv2D(filters=32, kernel_size=3, activation=tf.nn.relu,
+                                  padding='SAME', input_shape=(28, 28, 1)))
+    model.add(keras.layers.MaxPool2D(padding='SAME'))
+    model.add(keras.layers.Conv2D(filters=64, kernel_size=3, activation=tf.nn.relu,
+                                  padding='SAME'))
+    model.add(keras.layers.MaxPool2D(padding='SAME'))
+    model.add(keras.layers.Conv2D(filters=128, kernel_size=3, activation=tf.nn.relu,
+                                  padding='SAME'))
+    model.add(keras.layers.MaxPool2D(padding='SAME'))
+    model.add(keras.layers.Flatten())
+    model.add(keras.layers.Dense(256, activation=tf.nn.relu))
+    model.add(keras.layers.Dropout(0.4))
+    model.add(keras.layers.Dense(10))
+    return model
+
+
+def make_train_step(tf, keras, model, optimizer):
+    """The lab's step: loss_fn + grad + apply_gradients."""
+
+    def loss_fn(images, labels):
+        logits = model(images, training=True)
+        return tf.reduce_mean(keras.losses.categorical_crossentropy(
+            y_pred=logits, y_true=labels, from_logits=True))
+
+    def step(images, labels):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(images, labels)
+        grads = tape.gradient(loss, model.variables)
+        optimizer.apply_gradients(zip(grads, model.variables))
+        return loss
+
+    return step
+
+
+def reference_logits(ref, weights, x):
+    """float64 inference forward of the lab CNN from fastconv.reference ops."""
+    h = np.asarray(x, np.float64)
+    for i in range(3):
+        w, b = weights[2 * i], weights[2 * i + 1]
+        h = ref.conv2d(h, w, b, 1, "same", activation="relu")
+        h = ref.max_pool2d(h, 2, None, "same")
+    h = h.reshape(h.shape[0], -1)
+    h = ref.relu_fwd(h @ weights[6] + weights[7])
+    return h @ weights[8] + weights[9]
+
+
+def torch_cnn(torch, weights):
+    nn = torch.nn
+    f = torch.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv2d(1, 32, 3, padding=1)
+            self.c2 = nn.Conv2d(32, 64, 3, padding=1)
+            self.c3 = nn.Conv2d(64, 128, 3, padding=1)
+            self.d1 = nn.Linear(2048, 256)
+            self.d2 = nn.Linear(256, 10)
+            self.drop = nn.Dropout(0.4)
+
+        def forward(self, x):  # x NCHW (possibly channels_last memory)
+            x = f.max_pool2d(f.relu(self.c1(x)), 2, ceil_mode=True)
+            x = f.max_pool2d(f.relu(self.c2(x)), 2, ceil_mode=True)
+            x = f.max_pool2d(f.relu(self.c3(x)), 2, ceil_mode=True)
+            x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)  # NHWC flatten order, as Keras
+            return self.d2(self.drop(f.relu(self.d1(x))))
+
+    net = Net()
+    with torch.no_grad():
+        for conv, (w, b) in zip((net.c1, net.c2, net.c3), zip(weights[0:6:2], weights[1:6:2])):
+            conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(w.transpose(3, 2, 0, 1))))
+            conv.bias.copy_(torch.from_numpy(np.ascontiguousarray(b)))
+        net.d1.weight.copy_(torch.from_numpy(np.ascontiguousarray(weights[6].T)))
+        net.d1.bias.copy_(torch.from_numpy(np.ascontiguousarray(weights[7])))
+        net.d2.weight.copy_(torch.from_numpy(np.ascontiguousarray(weights[8].T)))
+        net.d2.bias.copy_(torch.from_numpy(np.ascontiguousarray(weights[9])))
+    return net
+
+
+def measure(fn, warmup, repeat):
+    """(median wall s, median process-CPU s) per call."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        fn()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+# ---- subprocess modes -------------------------------------------------------------------------
+def run_memory(args):
+    """One epoch of the lab's training loop on MNIST; prints peak RSS (MB) and data size (MB)."""
+    import resource
+
+    import fastconv as tf
+    from fastconv import keras
+
+    tf.set_num_threads(args.threads[0])
+    (x_train, y_train), _ = tf.datasets.mnist.load_data()
+    x_train = x_train.astype(np.float32) / 255.0
+    x_train = x_train.reshape(-1, 28, 28, 1)
+    y_train = keras.utils.to_categorical(y_train, 10)
+    if args.limit:
+        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    data_mb = (x_train.nbytes + y_train.nbytes) / 2 ** 20
+    tf.random.set_seed(0)
+    model = lab_cnn(tf, keras)
+    step = make_train_step(tf, keras, model, keras.optimizers.Adam(learning_rate=1e-3))
+    ds = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(
+        buffer_size=100000).batch(100)
+    t0 = time.perf_counter()
+    n = 0
+    for images, labels in ds:
+        loss = step(images, labels)
+        n += 1
+    secs = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{peak:.1f} {data_mb:.1f} {n} {secs:.2f} {float(loss):.4f}")
+
+
+def subprocess_py(argv, env=None):
+    out = subprocess.run([sys.executable, *argv], check=True, capture_output=True, text=True,
+                         env=env)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def import_times(reps):
+    res = {}
+    for mod in ("numpy", "fastconv"):
+        code = (f"import time; t0 = time.perf_counter(); import {mod}; "
+                "print(time.perf_counter() - t0)")
+        ts = [float(subprocess_py(["-c", code])) for _ in range(reps)]
+        res[mod] = statistics.median(ts)
+    return res
+
+
+# ---- main -------------------------------------------------------------------------------------
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--lat-repeat", type=int, default=300)
+    ap.add_argument("--csv", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="few repeats, 1 thread memory on 6000 images")
+    ap.add_argument("--memory", action="store_true", help="also measure peak RSS over one epoch")
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--limit", type=int, default=0, help="(memory mode) use this many images")
+    ap.add_argument("--_memory", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args._memory:
+        return run_memory(args)
+    if args.quick:
+        args.repeat, args.warmup, args.lat_repeat = 6, 2, 60
+
+    import fastconv as tf
+    from fastconv import keras, reference as ref
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+        except ImportError:
+            torch = None
+    try:
+        import tensorflow as real_tf  # noqa: F401  (only reported; not timed here)
+        tf_version = real_tf.__version__
+    except ImportError:
+        tf_version = None
+
+    tf.random.set_seed(0)
+    model = lab_cnn(tf, keras)
+    weights = model.get_weights()
+    rng = np.random.default_rng(0)
+    x_check = rng.random((4, 28, 28, 1), dtype=np.float32)
+    ours = model(x_check, training=False).numpy()
+    err = float(np.abs(ours - reference_logits(ref, weights, x_check)).max())
+    if err > 1e-3:
+        raise SystemExit(f"fastconv logits differ from the float64 reference by {err}")
+    terr = float("nan")
+    if torch is not None:
+        tnet = torch_cnn(torch, weights).eval()
+        with torch.no_grad():
+            theirs = tnet(torch.from_numpy(x_check.transpose(0, 3, 1, 2).copy())).numpy()
+        terr = float(np.abs(ours - theirs).max())
+        if terr > 1e-3:
+            raise SystemExit(f"PyTorch logits differ from fastconv by {terr}")
+
+    info = tf.cpu_info()
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} | CPU: {cpu_name()} "
+          f"({os.cpu_count()} logical) | ISA: {info.get('isa', '?')} | threads: {args.threads}")
+    print(f"# fastconv {tf.__version__} | numpy {np.__version__} | "
+          f"torch {torch.__version__ if torch else 'not installed'} | "
+          f"tensorflow {tf_version or 'not installed (TF rows: issue 9 reference, not measured here)'}"
+          f" | Python {platform.python_version()}")
+    print(f"# check: |fastconv - float64 reference| = {err:.1e}, |torch - fastconv| = {terr:.1e}")
+    print("# figures from the median wall time per call; '@cpu' columns: the same figure computed "
+          "from the median\n# process CPU time per call (all threads; on 1 thread = unloaded wall "
+          "time, robust to a shared machine;\n# on 2 threads it sums both threads, so it "
+          "understates throughput there)")
+
+    cols = ["what", "threads", "unit", "fastconv", "fastconv@cpu", "torch", "torch@cpu",
+            "torch layout", "x torch", "x torch@cpu", "TF ref", "x TF", "x TF@cpu"]
+    if args.csv:
+        print(",".join(cols))
+    else:
+        print(f"{'what':<6}{'thr':>4}{'unit':>6}{'fastconv':>10}{'fc@cpu':>9}{'torch':>9}"
+              f"{'torch@cpu':>10}{'layout':>14}{'x torch':>8}{'@cpu':>6}{'TF ref':>8}{'x TF':>6}"
+              f"{'@cpu':>6}")
+
+    def ratio(a, b):
+        return a / b if a and b else float("nan")
+
+    def emit(what, threads, unit, fc, fc_cpu, th, th_cpu, layout):
+        """fc/th: figure from the wall clock; *_cpu: the same figure from process CPU time."""
+        tfr = TF_REFERENCE.get((what, threads))
+        hb = unit == "img/s"
+        r = (lambda a, b: ratio(a, b)) if hb else (lambda a, b: ratio(b, a))
+        vals = [what, threads, unit, f"{fc:.0f}", f"{fc_cpu:.0f}",
+                f"{th:.0f}" if th else "nan", f"{th_cpu:.0f}" if th else "nan", layout or "-",
+                f"{r(fc, th):.2f}", f"{r(fc_cpu, th_cpu):.2f}", f"{tfr:.0f}" if tfr else "nan",
+                f"{r(fc, tfr):.2f}", f"{r(fc_cpu, tfr):.2f}"]
+        if args.csv:
+            print(",".join(str(v) for v in vals))
+        else:
+            print(f"{vals[0]:<6}{vals[1]:>4}{vals[2]:>6}{vals[3]:>10}{vals[4]:>9}{vals[5]:>9}"
+                  f"{vals[6]:>10}{vals[7]:>14}{vals[8]:>8}{vals[9]:>6}{vals[10]:>8}{vals[11]:>6}"
+                  f"{vals[12]:>6}", flush=True)
+
+    B = args.batch
+    x = rng.random((B, 28, 28, 1), dtype=np.float32)
+    y = keras.utils.to_categorical(rng.integers(0, 10, B), 10)
+    x1 = x[:1].copy()
+    optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+    step = make_train_step(tf, keras, model, optimizer)
+
+    if torch is not None:
+        tnets = {}
+        for layout in ("nchw", "channels_last"):
+            net = torch_cnn(torch, weights)
+            fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
+            net = net.to(memory_format=fmt)
+            xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy()).contiguous(memory_format=fmt)
+            x1t = xt[:1].clone().contiguous(memory_format=fmt)
+            yt = torch.from_numpy(y.argmax(1))
+            topt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
+            tnets[layout] = (net, xt, x1t, yt, topt)
+
+        def torch_fns(layout):
+            net, xt, x1t, yt, topt = tnets[layout]
+
+            def train():
+                net.train()
+                topt.zero_grad()
+                torch.nn.functional.cross_entropy(net(xt), yt).backward()
+                topt.step()
+
+            def infer():
+                net.eval()
+                with torch.no_grad():
+                    net(xt)
+
+            def lat():
+                net.eval()
+                with torch.no_grad():
+                    net(x1t)
+
+            return {"train": train, "infer": infer, "lat1": lat}
+
+    for threads in args.threads:
+        tf.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(threads)
+        ours = {
+            "train": lambda: step(x, y),
+            "infer": lambda: model(x, training=False),
+            "lat1": lambda: model(x1, training=False),
+        }
+        for what in ("train", "infer", "lat1"):
+            rep = args.lat_repeat if what == "lat1" else args.repeat
+            w, c = measure(ours[what], args.warmup, rep)
+            th = th_cpu = 0.0
+            best_layout = None
+            if torch is not None:
+                for layout in ("nchw", "channels_last"):
+                    tw, tc = measure(torch_fns(layout)[what], args.warmup, rep)
+                    if best_layout is None or tw < th:
+                        th, th_cpu, best_layout = tw, tc, layout
+            if what == "lat1":
+                emit(what, threads, "us", w * 1e6, c * 1e6, th * 1e6, th_cpu * 1e6, best_layout)
+            else:
+                emit(what, threads, "img/s", B / w, B / c if c else 0.0, B / th if th else 0.0,
+                     B / th_cpu if th_cpu else 0.0, best_layout)
+
+    # import time, fresh interpreters
+    reps = 3 if args.quick else 7
+    it = import_times(reps)
+    print(f"# import (median of {reps} fresh processes): numpy {it['numpy'] * 1e3:.0f} ms, "
+          f"fastconv {it['fastconv'] * 1e3:.0f} ms (includes numpy), "
+          f"extra {(it['fastconv'] - it['numpy']) * 1e3:.0f} ms (target <= 100 ms)")
+
+    if args.memory or args.quick:
+        env = dict(os.environ)
+        if "FASTCONV_DATA" not in env and os.path.isdir(os.path.join(HERE, "..", "..", "shared",
+                                                                    "data")):
+            env["FASTCONV_DATA"] = os.path.abspath(os.path.join(HERE, "..", "..", "shared", "data"))
+        limit = args.limit or (6000 if args.quick else 0)
+        thr = max(args.threads)
+        line = subprocess_py([__file__, "--_memory", "--threads", str(thr),
+                              "--limit", str(limit)], env=env)
+        peak, data_mb, nsteps, secs, loss = line.split()
+        print(f"# memory: one epoch ({nsteps} steps of 100, {thr} threads, {float(secs):.1f} s, "
+              f"last loss {loss}): peak RSS {peak} MB; data set float32 {data_mb} MB; "
+              f"target <= {float(data_mb) + 150:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
