@@ -404,7 +404,10 @@ class Layer:
         flat = flatten(inputs)
         if any(isinstance(t, KerasTensor) for t in flat):
             return self._symbolic_call(inputs, args, kwargs)
-        inputs = map_structure(_to_tensor, inputs)
+        try:
+            inputs = map_structure(_to_tensor, inputs)
+        except (TypeError, ValueError) as e:  # name the layer, not just "Tensor"
+            raise type(e)(f"layer \"{self.name}\" ({type(self).__name__}): {e}") from None
         shapes = [tuple(t.shape) for t in flatten(inputs) if hasattr(t, "shape")]
         self._check_input(shapes)
         if not self.built:
