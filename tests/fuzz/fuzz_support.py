@@ -38,6 +38,10 @@ FUZZ = settings(
     suppress_health_check=list(HealthCheck),
 )
 
+# Tests of native kernels run once per ISA (the `isa` fixture); the op's case budget is split
+# over the ISAs, so every op still gets EXAMPLES cases in total.
+FUZZ_PER_ISA = settings(FUZZ, max_examples=max(1, -(-EXAMPLES // 3)))
+
 # Forms an array argument can take. GOOD forms are converted to float32 by the op; BAD forms
 # must raise TypeError naming the op.
 GOOD_FORMS = ("c32", "c32", "c32", "f64", "fortran", "strided", "negstride", "readonly",

@@ -12,7 +12,7 @@ from assertions import gemm_error_bound
 from fastconv import ops, reference
 from fastconv._geometry import resolve_padding
 from fastconv.ops import conv as conv_mod
-from fuzz_support import FUZZ, Args, as_array, assert_matches, check_call
+from fuzz_support import FUZZ_PER_ISA, Args, as_array, assert_matches, check_call
 
 small = st.integers(0, 7)
 # (value, is it a legal strides/dilation argument)
@@ -48,7 +48,7 @@ def _relu(y):
     return np.where(np.isnan(y), y, np.maximum(y, 0.0))
 
 
-@FUZZ
+@FUZZ_PER_ISA
 @given(data=st.data(), n=st.integers(0, 3), h=small, w=small, c=st.integers(0, 4),
        kh=st.integers(0, 5), kw=st.integers(0, 5), f=st.integers(0, 4),
        seed=st.integers(0, 2**32 - 1), special=st.booleans(), functional=st.booleans(),
@@ -57,7 +57,7 @@ def _relu(y):
        activation=st.sampled_from((None, None, "relu", "linear", "Relu", "gelu", 1)),
        bias=st.sampled_from(("none", "ok", "ok", "wrong")),
        x_rank=st.sampled_from((4, 4, 4, 4, 4, 3, 5)))
-def test_fuzz_conv2d(data, n, h, w, c, kh, kw, f, seed, special, functional, strides, dilation,
+def test_fuzz_conv2d(isa, data, n, h, w, c, kh, kw, f, seed, special, functional, strides, dilation,
                      padding, activation, bias, x_rank):
     args = Args(data, seed, special)
     cw = c if data.draw(st.integers(0, 7)) else data.draw(st.integers(0, 4))
@@ -127,10 +127,10 @@ def _maybe_wrong(data, shape, label, axes=None):
     return shape, True
 
 
-@FUZZ
+@FUZZ_PER_ISA
 @given(data=st.data(), seed=st.integers(0, 2**32 - 1), special=st.booleans(),
        relu=st.sampled_from((False, True, 1, None)), bias=st.sampled_from(("none", "ok", "wrong")))
-def test_fuzz_conv2d_fwd(data, seed, special, relu, bias):
+def test_fuzz_conv2d_fwd(isa, data, seed, special, relu, bias):
     args, g = _draw_conv_case(data, seed, special)
     x_shape, ok_x = _maybe_wrong(data, (g["n"], g["h"], g["w"], g["c"]), "x shape", axes=[3])
     x, x64 = args.array(x_shape)
@@ -152,9 +152,9 @@ def test_fuzz_conv2d_fwd(data, seed, special, relu, bias):
                expect, valid=valid, must_reject=args.bad)
 
 
-@FUZZ
+@FUZZ_PER_ISA
 @given(data=st.data(), seed=st.integers(0, 2**32 - 1), special=st.booleans())
-def test_fuzz_conv2d_bwd_data(data, seed, special):
+def test_fuzz_conv2d_bwd_data(isa, data, seed, special):
     args, g = _draw_conv_case(data, seed, special)
     x_shape = (g["n"], g["h"], g["w"], g["c"])
     dy_shape = (g["n"], g["oh"] or 1, g["ow"] or 1, g["f"])
@@ -178,9 +178,9 @@ def test_fuzz_conv2d_bwd_data(data, seed, special):
                expect, valid=valid, must_reject=args.bad)
 
 
-@FUZZ
+@FUZZ_PER_ISA
 @given(data=st.data(), seed=st.integers(0, 2**32 - 1), special=st.booleans())
-def test_fuzz_conv2d_bwd_filter(data, seed, special):
+def test_fuzz_conv2d_bwd_filter(isa, data, seed, special):
     args, g = _draw_conv_case(data, seed, special)
     x, x64 = args.array((g["n"], g["h"], g["w"], g["c"]))
     dy_shape = (g["n"], g["oh"] or 1, g["ow"] or 1, g["f"])

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from assertions import gemm_error_bound
 from fastconv import ops
-from fuzz_support import FUZZ, Args, as_array, assert_matches, check_call
+from fuzz_support import FUZZ_PER_ISA, Args, as_array, assert_matches, check_call
 
 gemm_mod = importlib.import_module("fastconv.ops.gemm")  # ops.gemm is the function
 dims = st.integers(0, 19)
@@ -29,10 +29,10 @@ def _shape2(data, rows, cols, name):
     return (rows, cols), True
 
 
-@FUZZ
+@FUZZ_PER_ISA
 @given(data=st.data(), m=dims, k=dims, n=dims, ta=st.booleans(), tb=st.booleans(),
        seed=st.integers(0, 2**32 - 1), special=st.booleans())
-def test_fuzz_gemm(data, m, k, n, ta, tb, seed, special):
+def test_fuzz_gemm(isa, data, m, k, n, ta, tb, seed, special):
     args = Args(data, seed, special)
     kb = k if data.draw(st.integers(0, 7)) else data.draw(dims)
     a_shape, ok_a = _shape2(data, *((k, m) if ta else (m, k)), "a")
@@ -65,11 +65,11 @@ def test_fuzz_gemm(data, m, k, n, ta, tb, seed, special):
                must_reject=args.bad)
 
 
-@FUZZ
+@FUZZ_PER_ISA
 @given(data=st.data(), m=dims, k=dims, n=dims, ta=st.booleans(), tb=st.booleans(),
        seed=st.integers(0, 2**32 - 1), special=st.booleans(),
        functional=st.booleans())
-def test_fuzz_matmul(data, m, k, n, ta, tb, seed, special, functional):
+def test_fuzz_matmul(isa, data, m, k, n, ta, tb, seed, special, functional):
     args = Args(data, seed, special)
     kb = k if data.draw(st.integers(0, 7)) else data.draw(dims)
     a_shape, ok_a = _shape2(data, *((k, m) if ta else (m, k)), "a")
@@ -87,12 +87,12 @@ def test_fuzz_matmul(data, m, k, n, ta, tb, seed, special, functional):
     check_call("matmul", lambda: fn(a, b, ta, tb), expect, valid=valid, must_reject=args.bad)
 
 
-@FUZZ
+@FUZZ_PER_ISA
 @given(data=st.data(), n=dims, fin=dims, fout=dims, seed=st.integers(0, 2**32 - 1),
        special=st.booleans(), functional=st.booleans(),
        activation=st.sampled_from((None, None, "relu", "linear", "ReLU", "tanh", 3)),
        bias=st.sampled_from(("none", "ok", "ok", "wrong", "2d")))
-def test_fuzz_dense(data, n, fin, fout, seed, special, functional, activation, bias):
+def test_fuzz_dense(isa, data, n, fin, fout, seed, special, functional, activation, bias):
     args = Args(data, seed, special)
     fin_w = fin if data.draw(st.integers(0, 7)) else data.draw(dims)
     x_shape, ok_x = _shape2(data, n, fin, "x")

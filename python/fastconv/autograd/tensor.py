@@ -35,7 +35,13 @@ def _to_array(value, dtype=None) -> np.ndarray:
         raise TypeError(f"Tensor: cannot convert {type(value).__name__} to an array: {e}") from None
     kind = arr.dtype.kind
     if kind == "f":
-        return arr if arr.dtype == _F32 else arr.astype(_F32)
+        if arr.dtype == _F32:
+            return arr
+        # A zero-stride view (np.broadcast_to) can describe terabytes; refuse the copy before
+        # NumPy tries to allocate it. Imported here: fastconv.ops imports this module.
+        from fastconv.ops._check import check_alloc
+        check_alloc(arr.shape, "Tensor", "a float32 copy of the value")
+        return arr.astype(_F32)
     if kind in "biu":
         return arr
     raise TypeError(f"Tensor: values must be real numbers or bools, got dtype {arr.dtype} "
