@@ -4,15 +4,132 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "common/parallel.h"
 #include "conv/conv.h"
 #include "conv/conv_pack.h"
 #include "common/buffer.h"
 #include "conv/conv_gemm.h"
+#include "dispatch/table.h"
 #include "gemm/driver.h"
 
 namespace fastconv {
+namespace {
+
+// The direct path serves layers whose receptive field is short (a first layer on a grey or
+// RGB image): K = KH*KW*C rows of dw sit in registers while the kernel streams over pixels,
+// where the GEMM driver would waste most of an MR-row tile and pay its packing per KC block.
+constexpr int64_t kDirectMaxC = 4;
+constexpr int64_t kDirectMaxK = 64;
+// Pixels per packed im2col block: the block (kBlockPix x K floats) and its dy rows stay in L1/L2.
+constexpr int64_t kBlockPix = 128;
+
+// Packs the im2col rows of output pixels [p0, p0 + np) into a (row stride lda = K + 1): K
+// values (zeros for padding taps) and a trailing 1, so the kernel's last dw row is db.
+template <int C>
+void pack_im2col_rows(const ConvShape& s, const float* x, const int64_t* tap_off, int64_t p0,
+                      int64_t np, float* a) {
+  const int64_t K = s.k(), lda = K + 1, ntaps = s.kh * s.kw;
+  const int64_t eh = (s.kh - 1) * s.dh, ew = (s.kw - 1) * s.dw;
+  int64_t ow = p0 % s.ow, t = p0 / s.ow;
+  int64_t oh = t % s.oh, n = t / s.oh;
+  for (int64_t i = 0; i < np; ++i, a += lda) {
+    const float* img = x + n * s.h * s.w * C;
+    const int64_t ih0 = oh * s.sh - s.pt, iw0 = ow * s.sw - s.pl;
+    if (ih0 >= 0 && ih0 + eh < s.h && iw0 >= 0 && iw0 + ew < s.w) {
+      // Interior pixel (most of them): every tap is a fixed offset from the field's corner.
+      const float* base = img + (ih0 * s.w + iw0) * C;
+      for (int64_t tap = 0; tap < ntaps; ++tap)
+        for (int c = 0; c < C; ++c) a[tap * C + c] = base[tap_off[tap] + c];
+    } else {
+      float* dst = a;
+      for (int64_t ki = 0; ki < s.kh; ++ki) {
+        const int64_t ih = ih0 + ki * s.dh;
+        const bool row_ok = ih >= 0 && ih < s.h;
+        for (int64_t kj = 0; kj < s.kw; ++kj, dst += C) {
+          const int64_t iw = iw0 + kj * s.dw;
+          if (row_ok && iw >= 0 && iw < s.w) {
+            const float* src = img + (ih * s.w + iw) * C;
+            for (int c = 0; c < C; ++c) dst[c] = src[c];
+          } else {
+            for (int c = 0; c < C; ++c) dst[c] = 0.0f;
+          }
+        }
+      }
+    }
+    a[K] = 1.0f;
+    if (++ow == s.ow) {
+      ow = 0;
+      if (++oh == s.oh) {
+        oh = 0;
+        ++n;
+      }
+    }
+  }
+}
+
+// out ((K+1) x F: dw rows, then db) = sum over output pixels [m0, m1) of [im2col(x), 1]^T . dy,
+// pixels taken in fixed blocks of kBlockPix. out must be zero on entry.
+void bwd_filter_direct_range(const ConvShape& s, const float* x, const float* dy,
+                             const int64_t* tap_off, int64_t m0, int64_t m1, float* out) {
+  const ConvBwdFilterKernel& kern = active_table().conv_bwdw;
+  const int64_t K1 = s.k() + 1, F = s.f;
+  float* a = thread_scratch(4, static_cast<size_t>(kBlockPix * K1));
+  for (int64_t p0 = m0; p0 < m1; p0 += kBlockPix) {
+    const int64_t np = std::min(kBlockPix, m1 - p0);
+    switch (s.c) {
+      case 1: pack_im2col_rows<1>(s, x, tap_off, p0, np, a); break;
+      case 2: pack_im2col_rows<2>(s, x, tap_off, p0, np, a); break;
+      case 3: pack_im2col_rows<3>(s, x, tap_off, p0, np, a); break;
+      default: pack_im2col_rows<4>(s, x, tap_off, p0, np, a); break;
+    }
+    for (int64_t j0 = 0; j0 < F; j0 += kern.nr)
+      for (int64_t k0 = 0; k0 < K1; k0 += kern.kr)
+        kern.ukernel(np, a + k0, K1, dy + p0 * F + j0, F, out + k0 * F + j0, F,
+                     static_cast<int>(std::min<int64_t>(kern.kr, K1 - k0)),
+                     static_cast<int>(std::min<int64_t>(kern.nr, F - j0)));
+  }
+}
+
+// The direct path: pixels split into chunks whose number depends only on the shape; each chunk
+// sums into its own (K+1) x F partial (one thread, no barriers), and the partials are added in
+// chunk order, so dw and db are the same for any thread count. db rides along as the last row,
+// so dy is read once.
+void conv2d_bwd_filter_direct(const ConvShape& s, const float* x, const float* dy, float* dw,
+                              float* db) {
+  const int64_t M = s.m(), K = s.k(), K1 = K + 1, F = s.f, ntaps = s.kh * s.kw;
+  std::vector<int64_t> tap_off(static_cast<size_t>(ntaps));
+  for (int64_t ki = 0; ki < s.kh; ++ki)
+    for (int64_t kj = 0; kj < s.kw; ++kj)
+      tap_off[ki * s.kw + kj] = (ki * s.dh * s.w + kj * s.dw) * s.c;
+  const int64_t min_pix = 1024;  // a chunk amortises its partial's zeroing and reduction
+  const int64_t nchunks0 = std::min<int64_t>(16, std::max<int64_t>(1, M / min_pix));
+  const int64_t chunk = (M + nchunks0 - 1) / nchunks0;
+  const int64_t nchunks = (M + chunk - 1) / chunk;
+  const int64_t total = K1 * F;
+  float* partial = thread_scratch(2, static_cast<size_t>(nchunks * total));
+  const int nt = omp_get_max_active_levels() > 1
+                     ? 1
+                     : threads_for(2.0 * static_cast<double>(M) * K1 * F, 1.0e6);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+  for (int64_t t = 0; t < nchunks; ++t) {
+    float* out = partial + t * total;
+    std::fill(out, out + total, 0.0f);
+    bwd_filter_direct_range(s, x, dy, tap_off.data(), t * chunk, std::min(M, (t + 1) * chunk),
+                            out);
+  }
+  for (int64_t e = 0; e < total; ++e) {
+    float v = partial[e];
+    for (int64_t t = 1; t < nchunks; ++t) v += partial[t * total + e];
+    if (e < K * F)
+      dw[e] = v;
+    else if (db != nullptr)
+      db[e - K * F] = v;
+  }
+}
+
+}  // namespace
 
 // x (N,H,W,C), dy (N,OH,OW,F) -> dw (KH,KW,C,F), db (F) or null.
 void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, float* dw,
@@ -25,6 +142,11 @@ void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, floa
   Im2colTransPackA gather(s, x);
   const PackA& pa = pointwise ? static_cast<const PackA&>(plain) : gather;
   const int64_t K = s.k();
+  if (s.c <= kDirectMaxC && K < kDirectMaxK && !pointwise && M > 0 &&
+      active_table().conv_bwdw.ukernel != nullptr) {
+    conv2d_bwd_filter_direct(s, x, dy, dw, db);
+    return;
+  }
 
   // The reduction over M is split into chunks whose number depends only on the shape (never
   // on the thread count): each chunk is an independent GEMM into its own partial dw, run by

@@ -39,3 +39,32 @@ void f32_conv_igemm_ukernel_12x32__avx512f(int64_t, int64_t, const float* const*
                                            float*, int64_t, int, int, const UkernelParams&);
 
 }  // namespace fastconv
+
+namespace fastconv {
+
+// The backward-filter microkernel for convolutions with a short receptive field (few input
+// channels), where im2col(x) rows are cheap to pack and the K x F result fits in registers:
+//   a:  npix x K im2col rows, row stride lda (a[p * lda + k]), already offset to column k0.
+//   dy: npix x F rows, row stride ldy, already offset to column j0.
+//   dw: the kr x n tile (kr <= KR, n <= NR) at row stride ldw, already offset.
+// dw[k][j] += sum over p (in order p = 0, 1, ...) of a[p][k] * dy[p][j]; the sum is formed in
+// registers from zero and added to dw once, so the result depends only on how the caller
+// splits the pixels, never on threads. No alignment needed; columns >= n are never read.
+using ConvBwdFilterUkernelFn = void (*)(int64_t npix, const float* a, int64_t lda,
+                                        const float* dy, int64_t ldy, float* dw, int64_t ldw,
+                                        int kr, int n);
+
+struct ConvBwdFilterKernel {
+  ConvBwdFilterUkernelFn ukernel = nullptr;
+  int kr = 0, nr = 0;
+  const char* name = "";
+};
+
+void f32_conv_bwdw_ukernel_4x8__scalar(int64_t, const float*, int64_t, const float*, int64_t,
+                                       float*, int64_t, int, int);
+void f32_conv_bwdw_ukernel_6x16__avx2(int64_t, const float*, int64_t, const float*, int64_t,
+                                      float*, int64_t, int, int);
+void f32_conv_bwdw_ukernel_12x32__avx512f(int64_t, const float*, int64_t, const float*, int64_t,
+                                          float*, int64_t, int, int);
+
+}  // namespace fastconv
