@@ -82,3 +82,16 @@ def test_variable_and_tensor_as_op_inputs():
     y = fc.ops.matmul(v, np.array([[1.0], [2.0]]))
     assert isinstance(y, fc.Tensor) and y.shape == (2, 1)
     np.testing.assert_array_equal(y, [[1.0], [2.0]])
+
+
+def test_format_like_eager_tensor():
+    import fastconv
+
+    t = fastconv.constant(0.123456)
+    assert "{:.4f}".format(t) == "0.1235"
+    assert f"{fastconv.constant([2.5]):.1f}" == "2.5"
+    assert "{}".format(t) == str(t)
+    import pytest
+
+    with pytest.raises(TypeError):
+        "{:.2f}".format(fastconv.constant([1.0, 2.0]))

@@ -239,6 +239,13 @@ class Tensor:
     def __int__(self):
         return int(self._value)
 
+    def __format__(self, spec):
+        # The labs print losses with '{:.4f}'.format(loss), as TF's EagerTensor allows: a
+        # one-element tensor formats as its scalar; anything else formats like its array.
+        if spec and self._value.size == 1:
+            return format(self._value.reshape(()).item(), spec)
+        return format(str(self) if not spec else self._value, spec)
+
     def __bool__(self):
         return bool(self._value)
 
