@@ -22,8 +22,6 @@ Only the standard library and NumPy are used; nothing is ever unpickled.
 from __future__ import annotations
 
 import os
-import tempfile
-import urllib.request
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
@@ -111,6 +109,8 @@ def find(spec: DatasetSpec, path=None) -> Tuple[Optional[str], list]:
 
 def fetch(url: str, out, timeout: float = DOWNLOAD_TIMEOUT) -> None:
     """Stream ``url`` into the binary file object ``out``. Tests replace this function."""
+    import urllib.request  # here, not at module level: it costs ~25 ms of `import fastconv`
+
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (https/http)
         while True:
             chunk = response.read(1 << 20)
@@ -121,6 +121,8 @@ def fetch(url: str, out, timeout: float = DOWNLOAD_TIMEOUT) -> None:
 
 def _download_one(spec: DatasetSpec, f: IdxFile, cache_dir: str) -> None:
     """Download one file into cache_dir, trying each mirror; raise OSError listing failures."""
+    import tempfile
+
     final = os.path.join(cache_dir, f.filename)
     errors = []
     for base in spec.mirrors:
