@@ -87,10 +87,13 @@ def test_fuzz_softmax_cross_entropy(data, n, k, seed, special, kind, logits_rank
     }[kind]
     ok_labels = kind in ("ids", "onehot", "probs") or (kind == "ids_oob" and n == 0)
     valid = logits_rank == 2 and k >= 1 and ok_labels and not args.bad
-    if logits_rank == 2 and k == 0 and n == 0 and ok_labels and not args.bad:
-        valid = None  # an empty batch with no classes: a zero loss is as good as an error
+    if logits_rank == 2 and n == 0 and not args.bad:
+        valid = None  # an empty batch: 0 (fastconv's choice), NaN or an error are all honest
 
     def expect(out):
+        if n == 0:
+            assert as_array(out).shape == ()
+            return
         loss, _ = reference.softmax_xent_fwd(np.asarray(z64, np.float32), labels)
         assert_matches(as_array(out), loss, 1e-5 * (1 + abs(loss)) if np.isfinite(loss) else 0,
                        "softmax_cross_entropy")
@@ -117,11 +120,15 @@ def test_fuzz_add_multiply(name, data, shape, seed, special, count, mutation):
 
     def expect(out):
         exp = ref([np.asarray(p[1], np.float32) for p in pairs])
-        bound = 1e-6 * np.abs(exp) * count if name == "add" else 4e-7 * count * np.abs(exp)
+        absum = sum(np.abs(np.asarray(p[1], np.float32).astype(np.float64)) for p in pairs)
+        bound = 2.0**-23 * count * absum if name == "add" else 4e-7 * count * np.abs(exp)
         assert_matches(as_array(out), exp, bound, name)
 
+    # a bare nested list is itself a list of inputs (its rows): no opinion on the outcome
+    bare_list = bool(mutation == "bare" and count and isinstance(call_arg, list))
     check_call(name, lambda: fn(call_arg), expect,
-               valid=valid if mutation == "none" else False, must_reject=args.bad)
+               valid=valid if mutation == "none" else (None if bare_list else False),
+               must_reject=args.bad and not bare_list)
 
 
 @FUZZ

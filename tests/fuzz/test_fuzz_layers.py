@@ -167,7 +167,8 @@ SIMPLE = {
                                lambda l, x: reference.global_avgpool2d_fwd(x)),
     "GlobalMaxPooling2D": (lambda: L.GlobalMaxPooling2D(), 4,
                            lambda l, x: reference.global_maxpool2d_fwd(x)),
-    "Flatten": (lambda: L.Flatten(), 4, lambda l, x: x.reshape(x.shape[0], -1)),
+    "Flatten": (lambda: L.Flatten(), 4,
+                lambda l, x: x.reshape(x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64)))),
     "ReLU": (lambda: L.ReLU(), 4, lambda l, x: reference.relu_fwd(x)),
     "Softmax": (lambda: L.Softmax(), 2, lambda l, x: reference.softmax_fwd(x)),
     "ZeroPadding2D": (lambda: L.ZeroPadding2D((1, 2)), 4,
@@ -196,5 +197,7 @@ def test_fuzz_simple_layers(data, seed, special, name):
         assert_matches(out, y, 2e-5 * (1 + np.abs(y)), name)
 
     empty_ok = None if 0 in shape else True  # empty spatial/channel sizes may be refused
-    _run((name, "layer"), build, lambda layer: layer(x), expect, valid_ctor=True,
+    ops_named = ("pool2d", "zero_pad2d", "flatten", "reshape", "softmax", "relu", "batch_norm",
+                 "lrn", "dropout")
+    _run((name, "layer") + ops_named, build, lambda layer: layer(x), expect, valid_ctor=True,
          valid_call=None if args.bad or not rank_ok else empty_ok, must_reject=args.bad)

@@ -24,7 +24,7 @@ from fastconv.ops.conv import conv2d_bwd_filter as _conv2d_bwd_filter
 from fastconv.ops.gemm import dense as _np_dense, matmul as _np_matmul
 from fastconv.ops import nn as _nn
 from fastconv.ops import pool as _pool
-from fastconv.ops._check import as_float32, check_activation, check_alloc
+from fastconv.ops._check import as_float32, check_activation, check_alloc, check_geometry
 
 __all__ = [
     "matmul", "dense", "conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d",
@@ -347,6 +347,8 @@ def _stat_buffer(v, op, arg):
     if isinstance(v, Tensor):
         return v._value
     if isinstance(v, np.ndarray) and v.dtype == _F32:
+        if not v.flags.writeable:  # checked before computing anything (no partial update)
+            raise ValueError(f"{op}: {arg} is read-only but training=True updates it in place")
         return v
     raise TypeError(f"{op}: {arg} must be float32 (a Variable or a float32 ndarray: it is updated "
                     f"in place in training mode), got {type(v).__name__} of dtype "
@@ -533,6 +535,7 @@ def zero_pad2d(x, padding=1) -> Tensor:
         raise ValueError(f"{op}: padding must be ints, got {padding!r}")
     (pt, pb), (pl, pr) = resolve_padding(padding, (1, 1), (1, 1), op=op)
     n, h, w, c = xv.shape
+    check_geometry(op, padding=((pt, pb), (pl, pr)))
     check_alloc((n, h + pt + pb, w + pl + pr, c), op, "the output")
     y = np.zeros((n, h + pt + pb, w + pl + pr, c), _F32)
     y[:, pt:pt + h, pl:pl + w, :] = xv

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastconv import _core
 from fastconv._geometry import normalize_pair, pool_output_hw, resolve_padding
-from fastconv.ops._check import as_float32, check_rank
+from fastconv.ops._check import as_float32, check_geometry, check_rank
 
 __all__ = [
     "maxpool2d_fwd", "maxpool2d_bwd", "avgpool2d_fwd", "avgpool2d_bwd",
@@ -26,6 +26,7 @@ def _geometry(x_shape, pool, strides, pads, op, padding=None):
     if isinstance(pads, str):
         raise ValueError(f"{op}: low-level entry points need explicit pads, got {pads!r}")
     (pt, pb), (pl, pr) = resolve_padding(pads, (1, 1), (1, 1), op=op)
+    check_geometry(op, pool_size=(ph, pw), strides=(sh, sw), pads=((pt, pb), (pl, pr)))
     oh, ow = pool_output_hw(x_shape[1:3], (ph, pw), (sh, sw), ((pt, pb), (pl, pr)), op=op,
                             x_shape=x_shape, padding=padding)
     h, w = x_shape[1], x_shape[2]

@@ -135,8 +135,7 @@ class Flatten(Layer):
         self.input_spec = InputSpec(min_ndim=1)
 
     def call(self, inputs):
-        n = inputs.shape[0]
-        return ops.reshape(inputs, (n, -1))
+        return ops.flatten(inputs)  # also right for an empty batch, where (0, -1) is ambiguous
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]

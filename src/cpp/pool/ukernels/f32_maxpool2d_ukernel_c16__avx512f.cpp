@@ -15,7 +15,12 @@ void f32_maxpool2d_ukernel_c16__avx512f(size_t c, size_t rh, size_t rw, const fl
     for (size_t i = 0; i < rh; ++i) {
       const float* row = base + i * row_stride;
       for (size_t j = (i == 0 ? 1 : 0); j < rw; ++j)
-        best = _mm512_max_ps(best, _mm512_maskz_loadu_ps(m, row + j * col_stride));
+      {
+        // NaN propagates as in np.max (see the AVX2 kernel).
+        const __m512 v = _mm512_maskz_loadu_ps(m, row + j * col_stride);
+        best = _mm512_mask_mov_ps(_mm512_max_ps(v, best), _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q),
+                                  v);
+      }
     }
     _mm512_mask_storeu_ps(y + k, m, best);
   }

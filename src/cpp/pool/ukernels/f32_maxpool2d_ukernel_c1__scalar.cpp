@@ -11,7 +11,9 @@ void f32_maxpool2d_ukernel_c1__scalar(size_t c, size_t rh, size_t rw, const floa
   for (size_t i = 0; i < rh; ++i) {
     for (size_t j = (i == 0 ? 1 : 0); j < rw; ++j) {
       const float* cell = x + i * row_stride + j * col_stride;
-      for (size_t k = 0; k < c; ++k) y[k] = cell[k] > y[k] ? cell[k] : y[k];
+      // NaN propagates as in np.max (a NaN cell is taken; a NaN y is never replaced)
+      for (size_t k = 0; k < c; ++k)
+        y[k] = (cell[k] > y[k] || cell[k] != cell[k]) ? cell[k] : y[k];
     }
   }
 }

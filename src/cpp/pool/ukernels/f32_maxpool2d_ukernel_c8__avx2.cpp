@@ -15,7 +15,12 @@ void f32_maxpool2d_ukernel_c8__avx2(size_t c, size_t rh, size_t rw, const float*
     for (size_t i = 0; i < rh; ++i) {
       const float* row = base + i * row_stride;
       for (size_t j = (i == 0 ? 1 : 0); j < rw; ++j)
-        best = _mm256_max_ps(best, _mm256_loadu_ps(row + j * col_stride));
+      {
+        // NaN propagates as in np.max: max_ps(v, best) keeps a NaN best; a NaN v is blended
+        // in explicitly (max_ps alone would drop it, or restart from the next cell).
+        const __m256 v = _mm256_loadu_ps(row + j * col_stride);
+        best = _mm256_blendv_ps(_mm256_max_ps(v, best), v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+      }
     }
     _mm256_storeu_ps(y + k, best);
   }
@@ -24,7 +29,7 @@ void f32_maxpool2d_ukernel_c8__avx2(size_t c, size_t rh, size_t rw, const float*
     for (size_t i = 0; i < rh; ++i)
       for (size_t j = (i == 0 ? 1 : 0); j < rw; ++j) {
         const float v = x[i * row_stride + j * col_stride + k];
-        best = v > best ? v : best;
+        best = (v > best || v != v) ? v : best;  // NaN propagates
       }
     y[k] = best;
   }
