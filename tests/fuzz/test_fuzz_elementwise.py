@@ -114,7 +114,8 @@ def test_fuzz_add_multiply(name, data, shape, seed, special, count, mutation):
         extra, _ = args.array(shape + (2,))
         xs[1] = extra
     call_arg = xs[0] if (mutation == "bare" and count) else xs
-    valid = count >= 1 and mutation == "none" and not args.bad
+    applied = (mutation == "shape" and count >= 2) or (mutation == "bare" and count >= 1)
+    valid = count >= 1 and not applied and not args.bad
     fn = getattr(ops, name)
     ref = getattr(reference, f"{name}_fwd")
 
@@ -127,7 +128,7 @@ def test_fuzz_add_multiply(name, data, shape, seed, special, count, mutation):
     # a bare nested list is itself a list of inputs (its rows): no opinion on the outcome
     bare_list = bool(mutation == "bare" and count and isinstance(call_arg, list))
     check_call(name, lambda: fn(call_arg), expect,
-               valid=valid if mutation == "none" else (None if bare_list else False),
+               valid=None if bare_list else valid,
                must_reject=args.bad and not bare_list)
 
 
