@@ -65,6 +65,36 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float*
   const int MR = kern.mr, NR = kern.nr;
   const int64_t ntaps = s.kh * s.kw;
 
+  // One input channel and <= 9 taps (the first layer on grey images): the direct kernel keeps
+  // the weights in registers and walks output rows of a zero-padded copy of x (N*Hp*Wp floats,
+  // small next to the N*OH*OW*F output), so every tap is a fixed offset and no pointer table
+  // is built. Each output row is one thread's, so y does not depend on the thread count.
+  const ConvDirect1Kernel& d1 = active_table().conv_direct1;
+  if (C == 1 && ntaps <= 9 && d1.ukernel != nullptr) {
+    const int64_t Hp = s.pt + s.h + s.pb, Wp = s.pl + s.w + s.pr;
+    float* xp = thread_scratch(5, static_cast<size_t>(s.n * Hp * Wp));
+    std::fill(xp, xp + s.n * Hp * Wp, 0.0f);
+    for (int64_t n = 0; n < s.n; ++n)
+      for (int64_t ih = 0; ih < s.h; ++ih)
+        std::memcpy(xp + (n * Hp + ih + s.pt) * Wp + s.pl, x + (n * s.h + ih) * s.w,
+                    sizeof(float) * s.w);
+    int64_t off[9];
+    for (int64_t ki = 0; ki < s.kh; ++ki)
+      for (int64_t kj = 0; kj < s.kw; ++kj) off[ki * s.kw + kj] = ki * s.dh * Wp + kj * s.dw;
+    const int64_t rows = s.n * s.oh;
+    const int nt1 = threads_for(2.0 * M * K * F, 1.0e6);
+#pragma omp parallel for schedule(dynamic, 4) num_threads(nt1)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t n = r / s.oh, oh = r % s.oh;
+      const float* x0 = xp + (n * Hp + oh * s.sh) * Wp;
+      for (int64_t j0 = 0; j0 < F; j0 += d1.nr)
+        d1.ukernel(s.ow, x0, s.sw, off, static_cast<int>(ntaps), w + j0, F,
+                   bias ? bias + j0 : nullptr, relu, y + r * s.ow * F + j0, F,
+                   static_cast<int>(std::min<int64_t>(d1.nr, F - j0)));
+    }
+    return;
+  }
+
   // Weights (K x F) into NR-column panels, zero past F. Slot 2 of the calling thread; the
   // workers only read it.
   const int64_t npanels = (F + NR - 1) / NR;

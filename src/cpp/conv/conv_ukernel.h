@@ -68,3 +68,32 @@ void f32_conv_bwdw_ukernel_12x32__avx512f(int64_t, const float*, int64_t, const 
                                           float*, int64_t, int, int);
 
 }  // namespace fastconv
+
+namespace fastconv {
+
+// Forward microkernel for a single-channel input (a first layer on grey images) with at most 9
+// taps: one output row segment, all taps inside the (pre-padded) image.
+//   x:  the receptive field's top-left input of the first pixel; pixel i's tap t reads
+//       x[i * xs + tap_off[t]].
+//   w:  ntaps x ldw weights (w[t * ldw + j]), already offset to column j0; bias likewise.
+//   y:  npix rows at stride ldy; columns j < n (n <= NR) are written, y = relu?(x . w + bias).
+// Each output element is summed over taps in order t = 0, 1, ..., independent of threads.
+using ConvDirect1UkernelFn = void (*)(int64_t npix, const float* x, int64_t xs,
+                                      const int64_t* tap_off, int ntaps, const float* w,
+                                      int64_t ldw, const float* bias, bool relu, float* y,
+                                      int64_t ldy, int n);
+
+struct ConvDirect1Kernel {
+  ConvDirect1UkernelFn ukernel = nullptr;  // null: the ISA uses the indirect GEMM instead
+  int nr = 0;
+  const char* name = "";
+};
+
+void f32_conv_direct1_ukernel_x8__scalar(int64_t, const float*, int64_t, const int64_t*, int,
+                                         const float*, int64_t, const float*, bool, float*,
+                                         int64_t, int);
+void f32_conv_direct1_ukernel_x32__avx512f(int64_t, const float*, int64_t, const int64_t*, int,
+                                           const float*, int64_t, const float*, bool, float*,
+                                           int64_t, int);
+
+}  // namespace fastconv

@@ -18,6 +18,7 @@ struct KernelTable {
   PackTransposeFn packt = nullptr;  // transposing pack of GEMM micro-panels
   FmaPeakKernel fmapeak;  // FMA throughput probe (bench / fma_peak_probe), not a GEMM path
   ConvIgemmKernel conv_igemm;  // convolution forward (conv/conv_ukernel.h)
+  ConvDirect1Kernel conv_direct1;  // forward, one input channel, <= 9 taps (conv_ukernel.h)
   ConvBwdFilterKernel conv_bwdw;  // backward-filter for few input channels (conv_ukernel.h)
   PoolKernels pool;
   NnKernels nn;

@@ -11,6 +11,7 @@ KernelTable make_table_avx2() {
   t.packt = f32_packt_ukernel_8x8__avx2;
   t.fmapeak = {f32_fmapeak_ukernel_12x8__avx2, 12 * 8 * 2, "f32_fmapeak_ukernel_12x8__avx2"};
   t.conv_igemm = {f32_conv_igemm_ukernel_6x16__avx2, 6, 16, "f32_conv_igemm_ukernel_6x16__avx2"};
+  t.conv_direct1 = {};  // the AVX2 indirect GEMM beats the scalar direct kernel
   t.conv_bwdw = {f32_conv_bwdw_ukernel_6x16__avx2, 6, 16, "f32_conv_bwdw_ukernel_6x16__avx2"};
   t.pool.maxpool = f32_maxpool2d_ukernel_c8__avx2;
   t.pool.maxpool_bwd = f32_maxpool2d_bwd_ukernel_c8__avx2;

@@ -13,6 +13,8 @@ KernelTable make_table_avx512f() {
   t.fmapeak = {f32_fmapeak_ukernel_16x16__avx512f, 16 * 16 * 2,
                "f32_fmapeak_ukernel_16x16__avx512f"};
   t.conv_igemm = {f32_conv_igemm_ukernel_12x32__avx512f, 12, 32, "f32_conv_igemm_ukernel_12x32__avx512f"};
+  t.conv_direct1 = {f32_conv_direct1_ukernel_x32__avx512f, 32,
+                    "f32_conv_direct1_ukernel_x32__avx512f"};
   t.conv_bwdw = {f32_conv_bwdw_ukernel_12x32__avx512f, 12, 32,
                  "f32_conv_bwdw_ukernel_12x32__avx512f"};
   t.pool.maxpool = f32_maxpool2d_ukernel_c16__avx512f;
