@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from fastconv import ops
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_peak_probe_is_positive_and_quick(isa, threads):
-    t0 = time.perf_counter()
+def test_peak_probe_is_positive(isa, threads):
+    # No wall-clock bound here: timings belong in benchmarks (a loaded CI machine would flake).
     gflops = ops.fma_peak_probe(0.01, threads)
     assert gflops > 0.0 and gflops < 1e5, f"{isa}: implausible peak {gflops} GF/s"
-    assert time.perf_counter() - t0 < 0.5
 
 
 def test_peak_probe_rejects_bad_arguments():
