@@ -11,7 +11,12 @@ def cpu_info() -> dict:
     Returns a dict with ``vendor``, ``brand``, ``features`` (CPU flags and whether the OS saves
     the wide registers), ``compiled_isas`` (kernels in this build), ``supported_isas`` (those
     this CPU/OS can run), ``isa`` (in use: the best supported, or ``FASTCONV_ISA``),
-    ``num_threads`` and ``gemm_kernel`` (the GEMM microkernel in use).
+    ``num_threads``, ``gemm_kernel`` (the GEMM microkernel in use) and ``malloc_tuned``:
+    whether fastconv raised glibc malloc's trim/mmap thresholds at import so that the
+    activation-sized arrays a training step frees are reused warm instead of being returned to
+    the OS and page-faulted back every step (about a quarter of the lab CNN's step time). Off on
+    non-glibc systems, when any ``MALLOC_*``/``GLIBC_TUNABLES`` variable is set, or with
+    ``FASTCONV_MALLOC_TUNING=0``.
     """
     return _core.cpu_info()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 
@@ -91,3 +92,27 @@ def test_set_num_threads(threads):
         fastconv.set_num_threads(0)
     with pytest.raises(TypeError):
         fastconv.set_num_threads(1.5)
+
+
+_GLIBC = platform.libc_ver()[0] == "glibc"
+
+
+def _malloc_tuned(**env) -> bool:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("MALLOC_") and k not in ("GLIBC_TUNABLES", "FASTCONV_MALLOC_TUNING")}
+    clean.pop("FASTCONV_ISA", None)
+    clean.update(env)
+    r = subprocess.run([sys.executable, "-c",
+                        "import fastconv; print(fastconv.cpu_info()['malloc_tuned'])"],
+                       capture_output=True, text=True, env=clean, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip() == "True"
+
+
+@pytest.mark.skipif(not _GLIBC, reason="malloc tuning applies to glibc only")
+def test_malloc_tuning_on_by_default_and_opt_out():
+    assert _malloc_tuned() is True
+    assert _malloc_tuned(FASTCONV_MALLOC_TUNING="0") is False
+    # A user who tunes malloc themselves keeps their settings.
+    assert _malloc_tuned(MALLOC_ARENA_MAX="2") is False
+    assert _malloc_tuned(GLIBC_TUNABLES="glibc.malloc.trim_threshold=1000") is False

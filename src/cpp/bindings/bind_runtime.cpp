@@ -1,5 +1,6 @@
 // Runtime facts and switches: CPU features, ISA selection, thread count.
 #include "bindings/registry.h"
+#include "common/malloc_tuning.h"
 #include "common/parallel.h"
 #include "dispatch/table.h"
 
@@ -32,6 +33,7 @@ py::dict cpu_info_dict() {
   d["isa"] = isa_name(active_isa());
   d["num_threads"] = get_num_threads();
   d["gemm_kernel"] = active_table().gemm.name;
+  d["malloc_tuned"] = malloc_tuned();
   return d;
 }
 
@@ -40,6 +42,7 @@ py::dict cpu_info_dict() {
 
 FASTCONV_BINDING(runtime) {
   using namespace fastconv;
+  tune_malloc();
   m.def("cpu_info", &bindings::cpu_info_dict, "CPU features, compiled/supported ISAs, ISA in use.");
   m.def("get_isa", [] { return std::string(isa_name(active_isa())); });
   m.def(
