@@ -41,6 +41,41 @@ def test_conv_relu_pool_dense_loss_chain(rng):
         assert_within(g, numeric, 1e-4 + 1e-3 * np.abs(numeric).max(), f"chain d/d param {k}")
 
 
+
+def _ref_fused_loss(x, w1, b1, v, twice):
+    y = ref.relu_fwd(ref.conv2d(x, w1, b1, padding="same"))
+    loss = (ref.max_pool2d(y, 2, padding="same") * v).sum()
+    return loss + (y * y).sum() * 0.1 if twice else loss
+
+
+def test_conv_relu_then_pool_fused_backward_matches_fd(rng):
+    """Conv2D(activation='relu') -> MaxPool: the pool's backward applies the ReLU mask and the
+    conv's backward skips relu_bwd. Also with the ReLU output read by a second op (the tape sums
+    two gradients, so the conv must apply relu_bwd itself). Input with many exact zeros after the
+    ReLU (negative pre-activations), odd sizes so 'same' pooling clips windows."""
+    for twice in (False, True):
+        x = f32_exact(rng.standard_normal((2, 5, 7, 3)))
+        w1 = f32_exact(rng.standard_normal((3, 3, 3, 4)) * 0.5)
+        b1 = f32_exact(rng.standard_normal(4) * 0.5 - 0.5)
+        v = f32_exact(rng.standard_normal((2, 3, 4, 4)))
+        params = [x, w1, b1]
+        ts = [fc.Variable(p) for p in params]
+        with fc.GradientTape() as tape:
+            y = ops.conv2d(ts[0], ts[1], ts[2], padding="same", activation="relu")
+            loss = ops.reduce_sum(ops.multiply([ops.max_pool2d(y, 2, padding="same"), v]))
+            if twice:
+                loss = ops.add([loss, ops.multiply([ops.reduce_sum(ops.multiply([y, y])), 0.1])])
+        grads = tape.gradient(loss, ts)
+        assert abs(float(loss) - _ref_fused_loss(x, w1, b1, v, twice)) < 1e-3
+        for k, g in enumerate(grads):
+            def f(z, k=k):
+                args = list(params)
+                args[k] = z
+                return _ref_fused_loss(*args, v, twice)
+            numeric = numeric_grad(f, params[k])
+            assert_within(g, numeric, 1e-3 + 1e-3 * np.abs(numeric).max(),
+                          f"fused conv-relu-pool (twice={twice}) d/d input {k}")
+
 def _init(rng):
     shapes = {"k1": (3, 3, 1, 4), "c1": (4,), "k2": (3, 3, 4, 6), "c2": (6,), "w": (6, 5),
               "b": (5,)}

@@ -169,3 +169,36 @@ def test_errors():
         _core.maxpool2d_bwd(x, np.zeros((1, 1, 1, 2), np.float32), 2, 2, 2, 2, 0, 0, 0, 0)
     with pytest.raises(TypeError):
         _core.maxpool2d_fwd(x.astype(np.float64), 2, 2, 2, 2, 0, 0, 0, 0)
+
+
+@SETTINGS
+@given(case=pool_case())
+def test_maxpool2d_bwd_relu_mask_is_relu_bwd_of_pool_bwd(isa, case):
+    """The fused ReLU mask equals relu_bwd(x, maxpool2d_bwd(x, dy)) on a ReLU output x (with
+    many exact zeros, so all-zero windows and zero ties occur), for every geometry."""
+    shape, pool, strides, pads, seed, ties = case
+    x = np.maximum(_data(shape, seed, ties), np.float32(0))
+    y = P.maxpool2d_fwd(x, pool, strides, pads)
+    dy = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(np.float32)
+    dx = P.maxpool2d_bwd(x, dy, pool, strides, pads, relu_mask=True)
+    expected = reference.relu_bwd(x, reference.maxpool2d_bwd(x, dy, pool, strides, pads))
+    overlaps = -(-pool[0] // strides[0]) * -(-pool[1] // strides[1])
+    bound = 2 * overlaps * U * reference.maxpool2d_bwd(x, np.abs(dy), pool, strides, pads)
+    assert_within(dx, expected, bound, f"maxpool2d_bwd relu_mask[{isa}] {shape} {pool} {strides}")
+    assert np.all(dx[x <= 0] == 0)
+
+
+def test_maxpool2d_bwd_relu_mask_zero_and_negative_windows(isa):
+    # Windows whose max is 0 or negative pass nothing, as relu_bwd would; positive ones pass dy
+    # to their first arg-max. 17 channels: a full SIMD vector plus a tail on every ISA.
+    win = np.array([[0, 0, 0, 0], [-1, -2, -3, -4], [0, 2, 2, 1]], np.float32)  # 3 windows
+    x = np.empty((1, 2, 6, 17), np.float32)
+    for k, cells in enumerate(win):
+        x[0, :, 2 * k:2 * k + 2, :] = cells.reshape(2, 2, 1)
+    dy = np.arange(1, 1 + 3 * 17, dtype=np.float32).reshape(1, 1, 3, 17)
+    dx = P.maxpool2d_bwd(x, dy, 2, 2, ((0, 0), (0, 0)), relu_mask=True)
+    expected = np.zeros_like(x)
+    expected[0, 0, 5, :] = dy[0, 0, 2]  # window 3: cells (0,4)=0 (0,5)=2 (1,4)=2 (1,5)=1
+    np.testing.assert_array_equal(dx, expected)
+    np.testing.assert_array_equal(
+        dx, reference.relu_bwd(x, reference.maxpool2d_bwd(x, dy, 2, 2, ((0, 0), (0, 0)))))

@@ -12,6 +12,8 @@ whose errors name the op and the shapes.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from fastconv import _core
@@ -38,6 +40,24 @@ _F32 = np.dtype(np.float32)
 _ndarray = np.ndarray
 # activation argument -> fuse a ReLU? (the common spellings, so the hot path skips the check)
 _RELU = {None: False, "linear": False, "relu": True}
+
+
+# ReLU + max-pool backward fusion. A 'SAME'/'VALID' max pool right after a ReLU (the lab CNN's
+# Conv-ReLU-Pool) would take two passes over the large pre-pool map in backward: the pool's
+# gradient routing, then relu_bwd. Instead the pool's backward applies the ReLU mask itself
+# (maxpool2d_bwd(relu_mask=True): dy passes only where the window max is > 0) and the ReLU's
+# backward skips its own pass when handed exactly that array.
+#   _RELU_OUT:    id(y) -> y for ReLU outputs still alive (the only inputs the pool masks for);
+#   _RELU_MASKED: (id(dx), id(y)) -> dx, the pool gradients already masked by y > 0.
+# Weak values: entries vanish with the arrays, and a lookup compares identity, so a reused id
+# can never match a different array. A gradient that the tape summed from several consumers is
+# a new array, not in the table, so relu_bwd still runs on it.
+_RELU_OUT = weakref.WeakValueDictionary()
+_RELU_MASKED = weakref.WeakValueDictionary()
+
+
+def _relu_masked(dy, y) -> bool:
+    return _RELU_MASKED.get((id(dy), id(y))) is dy
 
 
 def _fused_relu(activation, op):
@@ -149,8 +169,11 @@ def conv2d(x, kernel, b=None, strides=1, padding="valid", dilation_rate=1,
             _CONV_GEOMETRY[key] = (s, pads, d)
     out = _wrap(y)
     if _STATE.tapes:
+        if relu:
+            _RELU_OUT[id(y)] = y
+
         def backward(dy, needs):
-            if relu:
+            if relu and not _relu_masked(dy, y):
                 dy = _nn.relu_bwd(y, dy)
             dx = _conv2d_bwd_data(dy, wv, xv.shape, s, pads, d) if needs[0] else None
             dw = db = None
@@ -167,9 +190,13 @@ def relu(x) -> Tensor:
     xv = _f32(x, "relu", "x")
     # np.maximum, not _core.relu_fwd: the native kernel turns NaN into 0, and NaN must propagate
     # (as in the reference and the GEMM's fused ReLU)
-    out = _wrap(np.maximum(xv, np.float32(0)))
+    y = np.maximum(xv, np.float32(0))
+    out = _wrap(y)
     if _STATE.tapes:
-        record("relu", (x,), out, lambda dy, needs: (_nn.relu_bwd(xv, dy),))
+        _RELU_OUT[id(y)] = y
+        # y > 0 exactly where x > 0 (NaN: neither), so a gradient masked by y needs no more.
+        record("relu", (x,), out, lambda dy, needs: (
+            dy if _relu_masked(dy, y) else _nn.relu_bwd(xv, dy),))
     return out
 
 
@@ -276,8 +303,13 @@ def max_pool2d(x, pool_size=2, strides=None, padding="valid") -> Tensor:
     xv, y, g = _pool_forward("max_pool2d", _core.maxpool2d_fwd, x, pool_size, strides, padding)
     out = _wrap(y)
     if _STATE.tapes:
+        after_relu = _RELU_OUT.get(id(xv)) is xv
+
         def backward(dy, needs):
-            return (_core.maxpool2d_bwd(xv, np.ascontiguousarray(dy, _F32), *g),)
+            dx = _core.maxpool2d_bwd(xv, np.ascontiguousarray(dy, _F32), *g, after_relu)
+            if after_relu:
+                _RELU_MASKED[(id(dx), id(xv))] = dx
+            return (dx,)
         record("max_pool2d", (x,), out, backward)
     return out
 

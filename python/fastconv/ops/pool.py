@@ -68,13 +68,17 @@ def maxpool2d_fwd(x, pool, strides, pads):
     return _core.maxpool2d_fwd(x, *_geometry(x.shape, pool, strides, pads, "maxpool2d_fwd"))
 
 
-def maxpool2d_bwd(x, dy, pool, strides, pads):
-    """x (N,H,W,C), dy (N,OH,OW,C) -> dx (N,H,W,C); each window's dy goes to its first arg-max."""
+def maxpool2d_bwd(x, dy, pool, strides, pads, relu_mask=False):
+    """x (N,H,W,C), dy (N,OH,OW,C) -> dx (N,H,W,C); each window's dy goes to its first arg-max.
+
+    relu_mask=True: x is a ReLU's output and the result is the gradient of the ReLU's input,
+    ``relu_bwd(x, maxpool2d_bwd(x, dy))`` in one pass (dy passes only where the max is > 0).
+    """
     op = "maxpool2d_bwd"
     x = _image(x, op)
     g = _geometry(x.shape, pool, strides, pads, op)
     dy = _grad(dy, _out_shape(x.shape, g), op)
-    return _core.maxpool2d_bwd(x, dy, *g)
+    return _core.maxpool2d_bwd(x, dy, *g, bool(relu_mask))
 
 
 def avgpool2d_fwd(x, pool, strides, pads):

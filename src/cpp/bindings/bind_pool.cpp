@@ -60,7 +60,7 @@ FASTCONV_BINDING(pool) {
   m.def(
       "maxpool2d_bwd",
       [](const FArray& x, const FArray& dy, int64_t ph, int64_t pw, int64_t sh, int64_t sw,
-         int64_t pt, int64_t pb, int64_t pl, int64_t pr) {
+         int64_t pt, int64_t pb, int64_t pl, int64_t pr, bool relu_mask) {
         const auto xs = shape_of(x, 4, "maxpool2d_bwd", "x");
         const Pool2dGeometry g = geometry("maxpool2d_bwd", xs, ph, pw, sh, sw, pt, pb, pl, pr);
         check_dy("maxpool2d_bwd", dy, g.n, g.oh, g.ow, g.c);
@@ -70,12 +70,14 @@ FASTCONV_BINDING(pool) {
         float* dxp = dx.mutable_data();
         {
           py::gil_scoped_release release;
-          fastconv::maxpool2d_bwd(g, xp, dyp, dxp);
+          fastconv::maxpool2d_bwd(g, xp, dyp, dxp, relu_mask);
         }
         return dx;
       },
       py::arg("x").noconvert(), py::arg("dy").noconvert(), FC_POOL_ARGS,
-      "x (N,H,W,C), dy (N,OH,OW,C) -> dx (N,H,W,C); gradient to the first arg-max");
+      py::arg("relu_mask") = false,
+      "x (N,H,W,C), dy (N,OH,OW,C) -> dx (N,H,W,C); gradient to the first arg-max; relu_mask: "
+      "x is a ReLU output and dx is the gradient of its input (dy passes only where max > 0)");
   m.def(
       "avgpool2d_fwd",
       [](const FArray& x, int64_t ph, int64_t pw, int64_t sh, int64_t sw, int64_t pt, int64_t pb,

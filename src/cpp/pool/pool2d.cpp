@@ -126,14 +126,15 @@ void maxpool2d_fwd(const Pool2dGeometry& g, const float* x, float* y) {
   }
 }
 
-void maxpool2d_bwd(const Pool2dGeometry& g, const float* x, const float* dy, float* dx) {
+void maxpool2d_bwd(const Pool2dGeometry& g, const float* x, const float* dy, float* dx,
+                   bool relu_mask) {
   const MaxPoolBwdFn kernel = active_table().pool.maxpool_bwd;
   const int64_t row = g.w * g.c, image = g.h * row;
   pool_bwd_drive(g, dx, [&](int64_t n, int64_t oh, int64_t ow, int64_t k0, int64_t kc, bool acc) {
     const Window win = window_of(g, oh, ow);
     const int64_t off = n * image + win.r0 * row + win.c0 * g.c + k0;
     kernel(kc, win.r1 - win.r0, win.c1 - win.c0, x + off, row, g.c,
-           dy + ((n * g.oh + oh) * g.ow + ow) * g.c + k0, dx + off, acc);
+           dy + ((n * g.oh + oh) * g.ow + ow) * g.c + k0, dx + off, acc, relu_mask);
   });
 }
 

@@ -1,7 +1,7 @@
 // 2-D pooling over NHWC float32 (TensorFlow/Keras semantics): windows are clipped to the real
 // input, so padding cells never win a max and never count in an average's divisor.
 //   maxpool2d_fwd / avgpool2d_fwd:  x (N,H,W,C) -> y (N,OH,OW,C)
-//   maxpool2d_bwd:                  x (N,H,W,C), dy (N,OH,OW,C) -> dx (N,H,W,C)
+//   maxpool2d_bwd:                  x (N,H,W,C), dy (N,OH,OW,C) -> dx (N,H,W,C) [ReLU-masked]
 //   avgpool2d_bwd:                  dy (N,OH,OW,C) -> dx (N,H,W,C)
 //   global_*pool2d_fwd:             x (N,H,W,C) -> y (N,C); bwd -> dx (N,H,W,C)
 #pragma once
@@ -28,7 +28,9 @@ Pool2dGeometry global_pool2d_geometry(const char* op, int64_t n, int64_t h, int6
                                       int64_t c);
 
 void maxpool2d_fwd(const Pool2dGeometry& g, const float* x, float* y);
-void maxpool2d_bwd(const Pool2dGeometry& g, const float* x, const float* dy, float* dx);
+// relu_mask: x is a ReLU's output and dx the gradient of the ReLU's input (see ukernel.h).
+void maxpool2d_bwd(const Pool2dGeometry& g, const float* x, const float* dy, float* dx,
+                   bool relu_mask = false);
 void avgpool2d_fwd(const Pool2dGeometry& g, const float* x, float* y);
 void avgpool2d_bwd(const Pool2dGeometry& g, const float* dy, float* dx);
 

@@ -21,8 +21,12 @@ using MaxPoolFn = void (*)(size_t c, size_t rh, size_t rw, const float* x, size_
 //   accumulate: dx[argmax] += dy[k], other cells untouched;
 //   otherwise:  dx[argmax] = dy[k] and every other cell of the window is set to 0
 //               (for windows that tile dx exactly, so dx needs no separate zeroing pass).
+// relu_mask: the pooled x is a ReLU's output and dx is the gradient of that ReLU's INPUT, i.e.
+// dy[k] is passed on only where the window's max is > 0 (0 and NaN send 0), exactly
+// relu_bwd(x, maxpool_bwd(x, dy)) in one pass, with no separate pass over the large map.
 using MaxPoolBwdFn = void (*)(size_t c, size_t rh, size_t rw, const float* x, size_t row_stride,
-                              size_t col_stride, const float* dy, float* dx, bool accumulate);
+                              size_t col_stride, const float* dy, float* dx, bool accumulate,
+                              bool relu_mask);
 // y[k] = scale * sum over the window of x[., ., k], summed in row-major window order.
 using AvgPoolFn = void (*)(size_t c, size_t rh, size_t rw, const float* x, size_t row_stride,
                            size_t col_stride, float scale, float* y);
@@ -45,11 +49,11 @@ void f32_maxpool2d_ukernel_c8__avx2(size_t, size_t, size_t, const float*, size_t
 void f32_maxpool2d_ukernel_c16__avx512f(size_t, size_t, size_t, const float*, size_t, size_t,
                                         float*);
 void f32_maxpool2d_bwd_ukernel_c1__scalar(size_t, size_t, size_t, const float*, size_t, size_t,
-                                          const float*, float*, bool);
+                                          const float*, float*, bool, bool);
 void f32_maxpool2d_bwd_ukernel_c8__avx2(size_t, size_t, size_t, const float*, size_t, size_t,
-                                        const float*, float*, bool);
+                                        const float*, float*, bool, bool);
 void f32_maxpool2d_bwd_ukernel_c16__avx512f(size_t, size_t, size_t, const float*, size_t, size_t,
-                                            const float*, float*, bool);
+                                            const float*, float*, bool, bool);
 void f32_avgpool2d_ukernel_c1__scalar(size_t, size_t, size_t, const float*, size_t, size_t, float,
                                       float*);
 void f32_avgpool2d_bwd_ukernel_c1__scalar(size_t, size_t, size_t, const float*, float, float*,

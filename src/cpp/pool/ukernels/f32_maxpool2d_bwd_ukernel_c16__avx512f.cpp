@@ -10,7 +10,7 @@ namespace fastconv {
 
 void f32_maxpool2d_bwd_ukernel_c16__avx512f(size_t c, size_t rh, size_t rw, const float* x,
                                             size_t row_stride, size_t col_stride,
-                                            const float* dy, float* dx, bool accumulate) {
+                                            const float* dy, float* dx, bool accumulate, bool relu_mask) {
   for (size_t k = 0; k < c; k += 16) {
     const __mmask16 m = c - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (c - k)) - 1);
     const float* xb = x + k;
@@ -19,7 +19,9 @@ void f32_maxpool2d_bwd_ukernel_c16__avx512f(size_t c, size_t rh, size_t rw, cons
     for (size_t i = 0; i < rh; ++i)
       for (size_t j = (i == 0 ? 1 : 0); j < rw; ++j)
         best = _mm512_max_ps(best, _mm512_maskz_loadu_ps(m, xb + i * row_stride + j * col_stride));
-    const __m512 g = _mm512_maskz_loadu_ps(m, dy + k);
+    const __mmask16 pass =
+        relu_mask ? _mm512_mask_cmp_ps_mask(m, best, _mm512_setzero_ps(), _CMP_GT_OQ) : m;
+    const __m512 g = _mm512_maskz_loadu_ps(pass, dy + k);
     __mmask16 open = m;  // lanes whose arg-max has not been met yet
     for (size_t i = 0; i < rh; ++i) {
       for (size_t j = 0; j < rw; ++j) {

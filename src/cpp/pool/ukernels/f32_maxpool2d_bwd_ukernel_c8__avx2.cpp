@@ -10,7 +10,7 @@ namespace fastconv {
 
 void f32_maxpool2d_bwd_ukernel_c8__avx2(size_t c, size_t rh, size_t rw, const float* x,
                                         size_t row_stride, size_t col_stride, const float* dy,
-                                        float* dx, bool accumulate) {
+                                        float* dx, bool accumulate, bool relu_mask) {
   size_t k = 0;
   for (; k + 8 <= c; k += 8) {
     const float* xb = x + k;
@@ -19,7 +19,8 @@ void f32_maxpool2d_bwd_ukernel_c8__avx2(size_t c, size_t rh, size_t rw, const fl
     for (size_t i = 0; i < rh; ++i)
       for (size_t j = (i == 0 ? 1 : 0); j < rw; ++j)
         best = _mm256_max_ps(best, _mm256_loadu_ps(xb + i * row_stride + j * col_stride));
-    const __m256 g = _mm256_loadu_ps(dy + k);
+    __m256 g = _mm256_loadu_ps(dy + k);
+    if (relu_mask) g = _mm256_and_ps(g, _mm256_cmp_ps(best, _mm256_setzero_ps(), _CMP_GT_OQ));
     __m256 open = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
     for (size_t i = 0; i < rh; ++i) {
       for (size_t j = 0; j < rw; ++j) {
@@ -50,7 +51,7 @@ void f32_maxpool2d_bwd_ukernel_c8__avx2(size_t c, size_t rh, size_t rw, const fl
     if (!accumulate)
       for (size_t i = 0; i < rh; ++i)
         for (size_t j = 0; j < rw; ++j) dx[i * row_stride + j * col_stride + k] = 0.0f;
-    dx[best_off + k] += dy[k];
+    dx[best_off + k] += relu_mask && !(best > 0.0f) ? 0.0f : dy[k];
   }
 }
 
