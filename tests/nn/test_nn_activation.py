@@ -16,7 +16,7 @@ U = 2.0**-24
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 shapes = st.lists(st.integers(1, 9), min_size=1, max_size=4).map(tuple) | st.sampled_from(
-    [(1,), (15,), (16,), (17,), (33,), (63, 65), (2, 3, 5, 129)])
+    [(1,), (15,), (16,), (17,), (33,), (63, 65), (2, 3, 5, 129), (300, 71), (1, 1, 1, 64)])
 
 
 @SETTINGS
@@ -60,13 +60,18 @@ def test_softmax(isa, shape, seed, scale):
     assert_within(nn.softmax_bwd(p, dy), ref, bound + 1e-30, "softmax_bwd")
 
 
-def test_bias_add_bwd_thread_independent(threads, rng):
-    dy = rng.standard_normal((100, 28, 28, 10)).astype(np.float32)
-    out = []
-    for t in (1, 2):
+@pytest.mark.parametrize("c", [10, 32, 67])
+def test_bias_add_bwd_thread_independent(isa, threads, rng, c):
+    dy = rng.standard_normal((100, 28, 28, c)).astype(np.float32)
+    b = rng.standard_normal(c).astype(np.float32)
+    out, fwd = [], []
+    for t in (1, 2, 3):
         fastconv.set_num_threads(t)
         out.append(nn.bias_add_bwd(dy))
-    np.testing.assert_array_equal(out[0], out[1])
+        fwd.append(nn.bias_add_fwd(dy, b))
+    for t in (1, 2):
+        np.testing.assert_array_equal(out[0], out[t])
+        np.testing.assert_array_equal(fwd[0], fwd[t])
     assert_within(out[0], reference.bias_add_bwd(dy), 1e-3, "bias_add_bwd large")
 
 

@@ -19,6 +19,12 @@ KernelTable make_table_avx2() {
   t.nn.relu = f32_relu_ukernel_x8__avx2;
   t.nn.relu_bwd = f32_relu_bwd_ukernel_x8__avx2;
   t.nn.adam = f32_adam_ukernel_x8__avx2;
+  t.nn.bias_add = f32_bias_add_ukernel_c8__avx2;
+  t.nn.colsum = f32_colsum_ukernel_c32__avx2;
+  t.nn.colsum_sqdiff = f32_colsum_sqdiff_ukernel_c32__avx2;
+  t.nn.bn_bwd_reduce = f32_batchnorm_bwd_reduce_ukernel_c32__avx2;
+  t.nn.bn_apply = f32_batchnorm_ukernel_c8__avx2;
+  t.nn.bn_bwd_apply = f32_batchnorm_bwd_ukernel_c8__avx2;
   return t;
 }
 

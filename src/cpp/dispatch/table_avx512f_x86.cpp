@@ -23,6 +23,12 @@ KernelTable make_table_avx512f() {
   t.nn.relu = f32_relu_ukernel_x16__avx512f;
   t.nn.relu_bwd = f32_relu_bwd_ukernel_x16__avx512f;
   t.nn.adam = f32_adam_ukernel_x16__avx512f;
+  t.nn.bias_add = f32_bias_add_ukernel_c16__avx512f;
+  t.nn.colsum = f32_colsum_ukernel_c64__avx512f;
+  t.nn.colsum_sqdiff = f32_colsum_sqdiff_ukernel_c64__avx512f;
+  t.nn.bn_bwd_reduce = f32_batchnorm_bwd_reduce_ukernel_c64__avx512f;
+  t.nn.bn_apply = f32_batchnorm_ukernel_c16__avx512f;
+  t.nn.bn_bwd_apply = f32_batchnorm_bwd_ukernel_c16__avx512f;
   return t;
 }
 

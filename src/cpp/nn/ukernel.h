@@ -103,6 +103,25 @@ void f32_batchnorm_ukernel_c1__scalar(size_t, size_t, const float*, const float*
 void f32_batchnorm_bwd_ukernel_c1__scalar(size_t, size_t, const float*, const float*,
                                           const float*, const float*, const float*, const float*,
                                           float*);
+void f32_bias_add_ukernel_c8__avx2(size_t, size_t, const float*, const float*, float*);
+void f32_bias_add_ukernel_c16__avx512f(size_t, size_t, const float*, const float*, float*);
+void f32_colsum_ukernel_c32__avx2(size_t, size_t, const float*, float*);
+void f32_colsum_ukernel_c64__avx512f(size_t, size_t, const float*, float*);
+void f32_colsum_sqdiff_ukernel_c32__avx2(size_t, size_t, const float*, const float*, float*);
+void f32_colsum_sqdiff_ukernel_c64__avx512f(size_t, size_t, const float*, const float*, float*);
+void f32_batchnorm_bwd_reduce_ukernel_c32__avx2(size_t, size_t, const float*, const float*,
+                                                const float*, float*, float*);
+void f32_batchnorm_bwd_reduce_ukernel_c64__avx512f(size_t, size_t, const float*, const float*,
+                                                   const float*, float*, float*);
+void f32_batchnorm_ukernel_c8__avx2(size_t, size_t, const float*, const float*, const float*,
+                                    const float*, float*);
+void f32_batchnorm_ukernel_c16__avx512f(size_t, size_t, const float*, const float*, const float*,
+                                        const float*, float*);
+void f32_batchnorm_bwd_ukernel_c8__avx2(size_t, size_t, const float*, const float*, const float*,
+                                        const float*, const float*, const float*, float*);
+void f32_batchnorm_bwd_ukernel_c16__avx512f(size_t, size_t, const float*, const float*,
+                                            const float*, const float*, const float*,
+                                            const float*, float*);
 void f32_softmax_ukernel_c1__scalar(size_t, size_t, const float*, float*);
 void f32_softmax_bwd_ukernel_c1__scalar(size_t, size_t, const float*, const float*, float*);
 double f32_softmax_xent_ukernel_c1__scalar(size_t, const float*, const float*, int64_t, float,

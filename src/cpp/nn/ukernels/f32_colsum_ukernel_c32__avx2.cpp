@@ -1,0 +1,52 @@
+// Column sums of a (rows, c) block, 32 channels (4 ymm accumulators) per pass over the rows; a
+// partial last vector uses maskload/maskstore. Each channel is summed in row order, one add per
+// row, as the scalar kernel does. Contract: nn/ukernel.h (ColSumFn).
+#include <immintrin.h>
+
+#include "nn/ukernel.h"
+
+namespace fastconv {
+namespace {
+
+inline __m256i lanes(size_t left) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(left < 8 ? left : 8)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// Channels [0, left) with ceil(left / 8) == NV <= 4; TAIL: the last vector is partial.
+template <int NV, bool TAIL>
+inline void colsum_block(size_t rows, size_t c, const float* x, float* sum, size_t left) {
+  const __m256i m = lanes(left - 8 * (NV - 1));
+  __m256 s[NV];
+  for (int v = 0; v < NV; ++v) s[v] = _mm256_setzero_ps();
+  for (size_t r = 0; r < rows; ++r, x += c)
+    for (int v = 0; v < NV; ++v) {
+      const __m256 xv = (TAIL && v == NV - 1) ? _mm256_maskload_ps(x + 8 * v, m)
+                                              : _mm256_loadu_ps(x + 8 * v);
+      s[v] = _mm256_add_ps(s[v], xv);
+    }
+  for (int v = 0; v < NV; ++v) {
+    if (TAIL && v == NV - 1) _mm256_maskstore_ps(sum + 8 * v, m, s[v]);
+    else _mm256_storeu_ps(sum + 8 * v, s[v]);
+  }
+}
+
+template <bool TAIL>
+inline void colsum_any(size_t rows, size_t c, const float* x, float* sum, size_t left) {
+  if (left > 24) colsum_block<4, TAIL>(rows, c, x, sum, left);
+  else if (left > 16) colsum_block<3, TAIL>(rows, c, x, sum, left);
+  else if (left > 8) colsum_block<2, TAIL>(rows, c, x, sum, left);
+  else colsum_block<1, TAIL>(rows, c, x, sum, left);
+}
+
+}  // namespace
+
+void f32_colsum_ukernel_c32__avx2(size_t rows, size_t c, const float* x, float* sum) {
+  for (size_t k = 0; k < c; k += 32) {
+    const size_t left = c - k < 32 ? c - k : 32;
+    if (left % 8 != 0) colsum_any<true>(rows, c, x + k, sum + k, left);
+    else colsum_any<false>(rows, c, x + k, sum + k, left);
+  }
+}
+
+}  // namespace fastconv
