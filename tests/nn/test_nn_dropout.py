@@ -43,14 +43,30 @@ def test_identity_when_not_training(isa, rng):
                                   nn.dropout_fwd(x, 0.3, 7, True)[0])
 
 
-def test_mask_identical_for_1_and_2_threads(isa, threads):
-    x = np.ones((100, 14, 14, 64), np.float32)  # 1.25M elements: both threads busy
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 100, 1031])
+@pytest.mark.parametrize("seed", [0, 2**64 - 1, 0x9E3779B97F4A7C15])
+def test_vector_tails_match_reference(isa, n, seed):
+    # every lane position of the 8/16-wide SIMD kernels, and seeds that wrap modulo 2^64
+    x = np.arange(1, n + 1, dtype=np.float32)
+    y, mask = nn.dropout_fwd(x, 0.3, seed, True)
+    ref_y, ref_mask = reference.dropout_fwd(x, 0.3, seed, True)
+    np.testing.assert_array_equal(mask, ref_mask)
+    np.testing.assert_array_equal(y, (x * np.float32(1 / 0.7)) * mask)
+    dy = -x
+    np.testing.assert_array_equal(nn.dropout_bwd(dy, mask, 0.3), (dy * np.float32(1 / 0.7)) * mask)
+
+
+def test_mask_identical_for_1_2_3_threads(isa, threads):
+    x = np.ones((100, 14, 14, 64), np.float32)[..., :63]  # ~1.2M elements, odd size: all busy
+    x = np.ascontiguousarray(x)
     out = []
-    for t in (1, 2):
+    for t in (1, 2, 3):
         fastconv.set_num_threads(t)
-        out.append(nn.dropout_fwd(x, 0.4, 2024, True))
-    np.testing.assert_array_equal(out[0][0], out[1][0])
-    np.testing.assert_array_equal(out[0][1], out[1][1])
+        y, mask = nn.dropout_fwd(x, 0.4, 2024, True)
+        out.append((y, mask, nn.dropout_bwd(y, mask, 0.4)))
+    for other in out[1:]:
+        for a, b in zip(out[0], other):
+            np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(out[0][1], reference.dropout_mask(x.shape, 0.4, 2024))
     assert abs(out[0][1].mean() - 0.6) < 0.01
 

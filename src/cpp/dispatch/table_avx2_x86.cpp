@@ -25,6 +25,8 @@ KernelTable make_table_avx2() {
   t.nn.bn_bwd_reduce = f32_batchnorm_bwd_reduce_ukernel_c32__avx2;
   t.nn.bn_apply = f32_batchnorm_ukernel_c8__avx2;
   t.nn.bn_bwd_apply = f32_batchnorm_bwd_ukernel_c8__avx2;
+  t.nn.dropout = f32_dropout_ukernel_x8__avx2;
+  t.nn.dropout_bwd = f32_dropout_bwd_ukernel_x8__avx2;
   return t;
 }
 

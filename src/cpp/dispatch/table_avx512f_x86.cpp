@@ -29,6 +29,8 @@ KernelTable make_table_avx512f() {
   t.nn.bn_bwd_reduce = f32_batchnorm_bwd_reduce_ukernel_c64__avx512f;
   t.nn.bn_apply = f32_batchnorm_ukernel_c16__avx512f;
   t.nn.bn_bwd_apply = f32_batchnorm_bwd_ukernel_c16__avx512f;
+  t.nn.dropout = f32_dropout_ukernel_x16__avx512f;
+  t.nn.dropout_bwd = f32_dropout_bwd_ukernel_x16__avx512f;
   return t;
 }
 
