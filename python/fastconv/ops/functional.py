@@ -254,8 +254,8 @@ def softmax_cross_entropy(labels, logits) -> Tensor:
     """
     zv = _f32(logits, "softmax_cross_entropy", "logits")
     lab = labels._value if isinstance(labels, Tensor) else labels
-    if zv.ndim == 2 and zv.shape[0] == 0:  # an empty batch: nothing to average
-        loss, dlogits = 0.0, np.zeros(zv.shape, _F32)
+    if zv.ndim == 2 and zv.shape[0] == 0:  # an empty batch: the mean of nothing is NaN (as TF)
+        loss, dlogits = float("nan"), np.zeros(zv.shape, _F32)
     else:
         try:
             loss, dlogits = _nn.softmax_xent_fwd(zv, lab)

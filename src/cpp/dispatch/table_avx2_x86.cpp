@@ -27,6 +27,8 @@ KernelTable make_table_avx2() {
   t.nn.bn_bwd_apply = f32_batchnorm_bwd_ukernel_c8__avx2;
   t.nn.dropout = f32_dropout_ukernel_x8__avx2;
   t.nn.dropout_bwd = f32_dropout_bwd_ukernel_x8__avx2;
+  t.nn.softmax = f32_softmax_ukernel_c8__avx2;
+  t.nn.softmax_xent = f32_softmax_xent_ukernel_c8__avx2;
   return t;
 }
 

@@ -31,6 +31,8 @@ KernelTable make_table_avx512f() {
   t.nn.bn_bwd_apply = f32_batchnorm_bwd_ukernel_c16__avx512f;
   t.nn.dropout = f32_dropout_ukernel_x16__avx512f;
   t.nn.dropout_bwd = f32_dropout_bwd_ukernel_x16__avx512f;
+  t.nn.softmax = f32_softmax_ukernel_c16__avx512f;
+  t.nn.softmax_xent = f32_softmax_xent_ukernel_c16__avx512f;
   return t;
 }
 

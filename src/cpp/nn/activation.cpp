@@ -1,6 +1,7 @@
 // ReLU, bias add and softmax drivers: split the rows/elements over threads, call the active ISA's
 // microkernel. Elementwise work is memory-bound, so a thread needs ~64K elements to pay off.
 #include <algorithm>
+#include <limits>
 
 #include "common/error.h"
 #include "common/parallel.h"
@@ -66,7 +67,8 @@ double softmax_xent_fwd(int64_t n, int64_t k, const float* z, const float* t,
     for (int64_t i = 0; i < n; ++i)
       FASTCONV_CHECK(labels[i] >= 0 && labels[i] < k, "softmax_xent_fwd: label ", labels[i],
                      " of row ", i, " is outside [0, ", k, ")");
-  if (n == 0) return 0.0;  // mean over an empty batch: 0 as a convention, not NaN
+  // Mean over an empty batch: 0 / 0 = NaN, as the reference and TensorFlow's reduce_mean.
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
   const SoftmaxXentFn kernel = active_table().nn.softmax_xent;
   const float scale = float(1.0 / double(n));
   // Row losses are kept and summed in row order afterwards: the mean is then independent of

@@ -20,7 +20,8 @@ void softmax_fwd(int64_t m, int64_t k, const float* z, float* p);
 // y (M, K), dy (M, K) -> dz (M, K)
 void softmax_bwd(int64_t m, int64_t k, const float* y, const float* dy, float* dz);
 // logits (N, K), targets t (N, K) or labels (N) (exactly one non-null) -> mean loss,
-// dlogits (N, K) = (softmax - t) / N. Labels must be in [0, K) (checked, ValueError).
+// dlogits (N, K) = (softmax - t) / N; N = 0 gives NaN (mean of nothing). Labels must be in
+// [0, K) (checked, ValueError).
 double softmax_xent_fwd(int64_t n, int64_t k, const float* z, const float* t,
                         const int64_t* labels, float* dz);
 // x (n) -> y (n), mask (n) (1 = kept). rate in [0, 1).

@@ -126,6 +126,12 @@ void f32_softmax_ukernel_c1__scalar(size_t, size_t, const float*, float*);
 void f32_softmax_bwd_ukernel_c1__scalar(size_t, size_t, const float*, const float*, float*);
 double f32_softmax_xent_ukernel_c1__scalar(size_t, const float*, const float*, int64_t, float,
                                            float*);
+void f32_softmax_ukernel_c8__avx2(size_t, size_t, const float*, float*);
+void f32_softmax_ukernel_c16__avx512f(size_t, size_t, const float*, float*);
+double f32_softmax_xent_ukernel_c8__avx2(size_t, const float*, const float*, int64_t, float,
+                                         float*);
+double f32_softmax_xent_ukernel_c16__avx512f(size_t, const float*, const float*, int64_t, float,
+                                             float*);
 void f32_dropout_ukernel_x1__scalar(size_t, uint64_t, uint64_t, uint64_t, float, const float*,
                                     float*, uint8_t*);
 void f32_dropout_bwd_ukernel_x1__scalar(size_t, const float*, const uint8_t*, float, float*);
