@@ -250,6 +250,7 @@ def main():
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--limit", type=int, default=0, help="(memory mode) use this many images")
     ap.add_argument("--_memory", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--_torch-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args._memory:
@@ -297,6 +298,8 @@ def main():
           f"tensorflow {tf_version or 'not installed (TF rows: issue 9 reference, not measured here)'}"
           f" | Python {platform.python_version()}")
     print(f"# check: |fastconv - float64 reference| = {err:.1e}, |torch - fastconv| = {terr:.1e}")
+    print(f"# fastconv malloc tuning: {'on' if info.get('malloc_tuned') else 'off'}; torch is timed "
+          "in a separate process with glibc malloc's defaults (the tuning is process-wide)")
     print("# figures from the median wall time per call; '@cpu' columns: the same figure computed "
           "from the median\n# process CPU time per call (all threads; on 1 thread = unloaded wall "
           "time, robust to a shared machine;\n# on 2 threads it sums both threads, so it "
@@ -336,6 +339,22 @@ def main():
     x1 = x[:1].copy()
     optimizer = keras.optimizers.Adam(learning_rate=1e-3)
     step = make_train_step(tf, keras, model, optimizer)
+
+    # The peer is timed in a fresh process where fastconv leaves malloc alone
+    # (FASTCONV_MALLOC_TUNING=0): fastconv's import-time malloc tuning is process-wide and
+    # would otherwise speed PyTorch up too, which a PyTorch user does not get.
+    torch_times = {}
+    if torch is not None and not args._torch_only:
+        env = dict(os.environ, FASTCONV_MALLOC_TUNING="0")
+        argv = [__file__, "--_torch-only", "--threads", *map(str, args.threads), "--batch",
+                str(B), "--repeat", str(args.repeat), "--warmup", str(args.warmup),
+                "--lat-repeat", str(args.lat_repeat)]
+        out = subprocess.run([sys.executable, *argv], check=True, capture_output=True,
+                             text=True, env=env).stdout
+        for line in out.splitlines():
+            if line.startswith("TORCH "):
+                _, what, thr, tw, tc, layout = line.split()
+                torch_times[(what, int(thr))] = (float(tw), float(tc), layout)
 
     if torch is not None:
         tnets = {}
@@ -381,20 +400,26 @@ def main():
         }
         for what in ("train", "infer", "lat1"):
             rep = args.lat_repeat if what == "lat1" else args.repeat
-            w, c = measure(ours[what], args.warmup, rep)
             th = th_cpu = 0.0
             best_layout = None
-            if torch is not None:
+            if args._torch_only:
                 for layout in ("nchw", "channels_last"):
                     tw, tc = measure(torch_fns(layout)[what], args.warmup, rep)
                     if best_layout is None or tw < th:
                         th, th_cpu, best_layout = tw, tc, layout
+                print(f"TORCH {what} {threads} {th!r} {th_cpu!r} {best_layout}", flush=True)
+                continue
+            w, c = measure(ours[what], args.warmup, rep)
+            if (what, threads) in torch_times:
+                th, th_cpu, best_layout = torch_times[(what, threads)]
             if what == "lat1":
                 emit(what, threads, "us", w * 1e6, c * 1e6, th * 1e6, th_cpu * 1e6, best_layout)
             else:
                 emit(what, threads, "img/s", B / w, B / c if c else 0.0, B / th if th else 0.0,
                      B / th_cpu if th_cpu else 0.0, best_layout)
 
+    if args._torch_only:
+        return None
     # import time, fresh interpreters
     reps = 3 if args.quick else 7
     it = import_times(reps)

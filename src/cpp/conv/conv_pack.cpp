@@ -104,9 +104,9 @@ void Im2colPackA::pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
 
 namespace {
 
-// Panel-major variant for inputs with few channels (below 8): the runs are then only a few
-// floats long and the pixel-major order would scatter tiny writes over every panel of the
-// block, while this order writes each panel sequentially.
+// Panel-major, so each panel is written sequentially. The backward-filter pass packs this
+// only for inputs with few channels (C < 8; wider inputs are read through per-tap pointers
+// with no packing, conv2d_bwd_filter.cpp), where the runs are a few floats long.
 void im2col_trans_panels(const ConvShape& s, const float* x_, int64_t i0, int64_t rows,
                          int64_t p0, int64_t kc, int mr, float* dst) {
   const int64_t C = s.c, KW = s.kw, H = s.h, W = s.w;
@@ -164,76 +164,7 @@ void im2col_trans_panels(const ConvShape& s, const float* x_, int64_t i0, int64_
 
 void Im2colTransPackA::pack(int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
                             float* dst) const {
-  const ConvShape& s = s_;
-  const int64_t C = s.c, KW = s.kw, H = s.h, W = s.w;
-  if (C < 8) {
-    im2col_trans_panels(s, x_, i0, rows, p0, kc, mr, dst);
-    return;
-  }
-  // The block's rows are the depth indices k in [i0, i0 + rows): a list of runs of channels,
-  // each inside one tap and one mr-row panel. They are the same for every output pixel, so
-  // they are described once; then, per output pixel p (the GEMM depth), the pointers of the
-  // taps involved are computed once and shared by all panels of the block.
-  struct Run {
-    int64_t tap, c, len;  // tap (-1: zero rows past the edge), first channel, length
-    int64_t out;          // offset of the run in the panel block for p = 0
-  };
-  thread_local std::vector<Run> runs;
-  thread_local std::vector<const float*> tap_ptr;
-  runs.clear();
-  const int64_t tap_lo = i0 / C, tap_hi = (i0 + rows - 1) / C + 1;
-  for (int64_t ib = 0; ib < rows; ib += mr) {
-    const int64_t hgt = std::min<int64_t>(mr, rows - ib);
-    for (int64_t k = i0 + ib, k_end = i0 + ib + hgt; k < k_end;) {
-      const int64_t tap = k / C, c = k - tap * C;
-      const int64_t len = std::min(C - c, k_end - k);
-      runs.push_back(Run{tap - tap_lo, c, len, ib * kc + (k - i0 - ib)});
-      k += len;
-    }
-    if (hgt < mr) runs.push_back(Run{-1, 0, mr - hgt, ib * kc + hgt});
-  }
-  const int64_t ntap = tap_hi - tap_lo;
-  tap_ptr.resize(static_cast<size_t>(ntap));
-  thread_local std::vector<int64_t> tap_geom;  // per tap: row offset, column offset, x offset
-  tap_geom.resize(static_cast<size_t>(3 * ntap));
-  for (int64_t tap = tap_lo; tap < tap_hi; ++tap) {
-    const int64_t ki = tap / KW, kj = tap - ki * KW;
-    int64_t* g = tap_geom.data() + 3 * (tap - tap_lo);
-    g[0] = ki * s.dh;
-    g[1] = kj * s.dw;
-    g[2] = (g[0] * W + g[1]) * C;
-  }
-  const float* zeros = zero_floats(std::max<int64_t>(C, mr));
-  const int64_t eh = (s.kh - 1) * s.dh, ew = (s.kw - 1) * s.dw;
-
-  int64_t ow = p0 % s.ow, t = p0 / s.ow;
-  int64_t oh = t % s.oh, n = t / s.oh;
-  for (int64_t p = 0; p < kc; ++p) {
-    const int64_t ih0 = oh * s.sh - s.pt, iw0 = ow * s.sw - s.pl;
-    const float* base = x_ + n * H * W * C + (ih0 * W + iw0) * C;
-    const int64_t* g = tap_geom.data();
-    if (ih0 >= 0 && ih0 + eh < H && iw0 >= 0 && iw0 + ew < W) {
-      for (int64_t j = 0; j < ntap; ++j) tap_ptr[j] = base + g[3 * j + 2];
-    } else {
-      for (int64_t j = 0; j < ntap; ++j) {
-        const int64_t ih = ih0 + g[3 * j], iw = iw0 + g[3 * j + 1];
-        tap_ptr[j] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? base + g[3 * j + 2] : zeros;
-      }
-    }
-    float* out_p = dst + p * mr;
-    for (const Run& r : runs) {
-      const float* src = r.tap < 0 ? zeros : tap_ptr[r.tap] + r.c;
-      float* o = out_p + r.out;
-      for (int64_t q = 0; q < r.len; ++q) o[q] = src[q];
-    }
-    if (++ow == s.ow) {
-      ow = 0;
-      if (++oh == s.oh) {
-        oh = 0;
-        ++n;
-      }
-    }
-  }
+  im2col_trans_panels(s_, x_, i0, rows, p0, kc, mr, dst);
 }
 
 }  // namespace fastconv

@@ -42,15 +42,18 @@ void f32_conv_igemm_ukernel_12x32__avx512f(int64_t, int64_t, const float* const*
 
 namespace fastconv {
 
-// The backward-filter microkernel for convolutions with a short receptive field (few input
-// channels), where im2col(x) rows are cheap to pack and the K x F result fits in registers:
-//   a:  npix x K im2col rows, row stride lda (a[p * lda + k]), already offset to column k0.
+// The backward-filter microkernel: one kr x n tile of dw = im2col(x)^T . dy over a block of
+// output pixels, accumulated in registers (the tile's dy columns stay in L1 across tiles):
+//   a:  npix row pointers; row p of im2col(x) restricted to the tile is a[p][a_off + k],
+//       k < kr: kr contiguous floats. Either packed im2col rows (few input channels) or,
+//       with no packing at all, the input pixel a tap reads (kr channels of it; padding taps
+//       point at zeros).
 //   dy: npix x F rows, row stride ldy, already offset to column j0.
 //   dw: the kr x n tile (kr <= KR, n <= NR) at row stride ldw, already offset.
 // dw[k][j] += sum over p (in order p = 0, 1, ...) of a[p][k] * dy[p][j]; the sum is formed in
 // registers from zero and added to dw once, so the result depends only on how the caller
 // splits the pixels, never on threads. No alignment needed; columns >= n are never read.
-using ConvBwdFilterUkernelFn = void (*)(int64_t npix, const float* a, int64_t lda,
+using ConvBwdFilterUkernelFn = void (*)(int64_t npix, const float* const* a, int64_t a_off,
                                         const float* dy, int64_t ldy, float* dw, int64_t ldw,
                                         int kr, int n);
 
@@ -60,12 +63,12 @@ struct ConvBwdFilterKernel {
   const char* name = "";
 };
 
-void f32_conv_bwdw_ukernel_4x8__scalar(int64_t, const float*, int64_t, const float*, int64_t,
-                                       float*, int64_t, int, int);
-void f32_conv_bwdw_ukernel_6x16__avx2(int64_t, const float*, int64_t, const float*, int64_t,
-                                      float*, int64_t, int, int);
-void f32_conv_bwdw_ukernel_12x32__avx512f(int64_t, const float*, int64_t, const float*, int64_t,
-                                          float*, int64_t, int, int);
+void f32_conv_bwdw_ukernel_4x8__scalar(int64_t, const float* const*, int64_t, const float*,
+                                       int64_t, float*, int64_t, int, int);
+void f32_conv_bwdw_ukernel_6x16__avx2(int64_t, const float* const*, int64_t, const float*,
+                                      int64_t, float*, int64_t, int, int);
+void f32_conv_bwdw_ukernel_12x32__avx512f(int64_t, const float* const*, int64_t,
+                                          const float*, int64_t, float*, int64_t, int, int);
 
 }  // namespace fastconv
 

@@ -95,14 +95,18 @@ void scale_only(const GemmProblem& g) {
 // matrix in place costs only the first pass from L3 (prefetched in the kernel). With many
 // rows, the packed block's contiguous L2 footprint wins.
 constexpr int64_t kInPlaceMaxRows = 256;
+constexpr int64_t kInPlaceNarrowLd = 128;
 
 const float* use_b_in_place(const GemmProblem& g, const GemmKernel& kern, int64_t rows,
                             int64_t* ldb) {
   if (!kern.strided_b) return nullptr;
   // Measured on AVX-512 (Sapphire Rapids): in place wins clearly at 100 rows, ties at 512,
   // loses at 2048 rows with ldb = 2048 (the strided block aliases in L2).
-  if (rows > kInPlaceMaxRows) return nullptr;
-  return g.b->in_place(ldb);
+  // Narrow B (a backward-filter GEMM's dy, ldb = F <= 128): its rows are a few contiguous
+  // cache lines that do not alias, so in place wins at any row count.
+  const float* b = g.b->in_place(ldb);
+  if (b == nullptr || (rows > kInPlaceMaxRows && *ldb > kInPlaceNarrowLd)) return nullptr;
+  return b;
 }
 
 // Whether to let the microkernel read op(A) in place instead of packing it: worth it when
