@@ -71,7 +71,7 @@ def test_bit_identical_across_threads(isa, threads, kind):
     p0 = rng.standard_normal(n).astype(np.float32)
     grads = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
     results = []
-    for t in (1, 2):
+    for t in (1, 2, 3):
         fastconv.set_num_threads(t)
         p, a, b = p0.copy(), np.zeros(n, np.float32), np.zeros(n, np.float32)
         for step, g in enumerate(grads, 1):
@@ -81,8 +81,9 @@ def test_bit_identical_across_threads(isa, threads, kind):
                 fastconv.ops.sgd_update_(p, g, a, lr=0.1, momentum=0.9,
                                          nesterov=kind == "nesterov")
         results.append((p, a, b))
-    for x, y in zip(*results):
-        np.testing.assert_array_equal(x, y)
+    for other in results[1:]:
+        for x, y in zip(results[0], other):
+            np.testing.assert_array_equal(x, y)
 
 
 def test_errors():

@@ -19,6 +19,7 @@ KernelTable make_table_avx2() {
   t.nn.relu = f32_relu_ukernel_x8__avx2;
   t.nn.relu_bwd = f32_relu_bwd_ukernel_x8__avx2;
   t.nn.adam = f32_adam_ukernel_x8__avx2;
+  t.nn.sgd = f32_sgd_ukernel_x8__avx2;
   t.nn.bias_add = f32_bias_add_ukernel_c8__avx2;
   t.nn.colsum = f32_colsum_ukernel_c32__avx2;
   t.nn.colsum_sqdiff = f32_colsum_sqdiff_ukernel_c32__avx2;
@@ -29,6 +30,8 @@ KernelTable make_table_avx2() {
   t.nn.dropout_bwd = f32_dropout_bwd_ukernel_x8__avx2;
   t.nn.softmax = f32_softmax_ukernel_c8__avx2;
   t.nn.softmax_xent = f32_softmax_xent_ukernel_c8__avx2;
+  t.pool.avgpool = f32_avgpool2d_ukernel_c32__avx2;
+  t.pool.avgpool_bwd = f32_avgpool2d_bwd_ukernel_c32__avx2;
   return t;
 }
 

@@ -23,6 +23,7 @@ KernelTable make_table_avx512f() {
   t.nn.relu = f32_relu_ukernel_x16__avx512f;
   t.nn.relu_bwd = f32_relu_bwd_ukernel_x16__avx512f;
   t.nn.adam = f32_adam_ukernel_x16__avx512f;
+  t.nn.sgd = f32_sgd_ukernel_x16__avx512f;
   t.nn.bias_add = f32_bias_add_ukernel_c16__avx512f;
   t.nn.colsum = f32_colsum_ukernel_c64__avx512f;
   t.nn.colsum_sqdiff = f32_colsum_sqdiff_ukernel_c64__avx512f;
@@ -33,6 +34,8 @@ KernelTable make_table_avx512f() {
   t.nn.dropout_bwd = f32_dropout_bwd_ukernel_x16__avx512f;
   t.nn.softmax = f32_softmax_ukernel_c16__avx512f;
   t.nn.softmax_xent = f32_softmax_xent_ukernel_c16__avx512f;
+  t.pool.avgpool = f32_avgpool2d_ukernel_c64__avx512f;
+  t.pool.avgpool_bwd = f32_avgpool2d_bwd_ukernel_c64__avx512f;
   return t;
 }
 
