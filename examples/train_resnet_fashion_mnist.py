@@ -1,8 +1,10 @@
 """ResNet-18 adapted to 28x28 (fastconv.applications.ResNet18(small_input=True): 3x3/1 stem, no
-stem pool; stages at 28/14/7/4) on Fashion-MNIST, SGD with momentum + cosine learning rate, random
+stem pool; stages at 28/14/7/4; --width 16 for the narrow 16/32/64/128-filter variant) on
+Fashion-MNIST, SGD with momentum + cosine learning rate, random
 crops (pad 2) and horizontal flips; then the test accuracy (target >= 93.5%).
 
     python examples/train_resnet_fashion_mnist.py                          # 15 epochs (slow on CPU)
+    python examples/train_resnet_fashion_mnist.py --width 16                # narrow, ~16x fewer FLOPs
     python examples/train_resnet_fashion_mnist.py --epochs 1 --limit 2000     # quick check
 
 Prints per-epoch loss/accuracy, test accuracy, wall time and training images/s.
@@ -24,6 +26,7 @@ p.add_argument("--lr", type=float, default=0.1)
 p.add_argument("--limit", type=int, default=None, help="only the first N train/test images")
 p.add_argument("--threads", type=int, default=None)
 p.add_argument("--seed", type=int, default=0)
+p.add_argument("--width", type=int, default=64, help="filters of the first stage (64: ResNet-18)")
 args = p.parse_args()
 if args.threads:
     tf.set_num_threads(args.threads)
@@ -38,8 +41,9 @@ mean, std = 0.2860, 0.3530
 x_train = ((x_train.astype(np.float32) / 255.0 - mean) / std)[..., None]
 x_test = ((x_test.astype(np.float32) / 255.0 - mean) / std)[..., None]
 
-model = applications.ResNet18(input_shape=(28, 28, 1), classes=10, small_input=True)
-print(f"ResNet-18 (28x28, small_input): {model.count_params():,} parameters")
+model = applications.ResNet18(input_shape=(28, 28, 1), classes=10, small_input=True,
+                              width=args.width)
+print(f"ResNet-18 (28x28, small_input, width {args.width}): {model.count_params():,} parameters")
 opt = keras.optimizers.SGD(learning_rate=args.lr, momentum=0.9, nesterov=True)
 weights = model.trainable_weights
 decay = [w for w in weights if len(w.shape) > 1]   # weight decay on kernels only

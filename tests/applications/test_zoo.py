@@ -88,6 +88,34 @@ def test_resnet18_small_input_count():
     assert shapes["stage4_block2_out"] == (None, 4, 4, 512)
 
 
+
+def _resnet18_small_count(w, c_in, classes):
+    """Trainable parameters of the small-input ResNet-18 of width w, counted layer by layer:
+    stem 3x3 conv + BN; per stage s (filters f = w * 2**s) two basic blocks of two 3x3 convs +
+    BN, the first block of stages 2-4 with a 1x1 projection + BN; the classifier."""
+    total = 9 * c_in * w + 2 * w
+    prev = w
+    for s in range(4):
+        f = w * 2 ** s
+        for b in range(2):
+            cin = prev if b == 0 else f
+            total += 9 * cin * f + 9 * f * f + 4 * f
+            if b == 0 and s > 0:
+                total += cin * f + 2 * f
+        prev = f
+    return total + 8 * w * classes + classes
+
+
+@pytest.mark.parametrize("width,c_in", [(16, 1), (16, 3), (8, 3), (64, 3)])
+def test_resnet18_width(width, c_in):
+    m = zoo.ResNet18(input_shape=(28, 28, c_in), classes=10, small_input=True, width=width)
+    assert _counts(m)[0] == _resnet18_small_count(width, c_in, 10)
+    shapes = {l.name: l.output_shape for l in m.layers}
+    assert shapes["stage4_block2_out"] == (None, 4, 4, 8 * width)
+    assert _resnet18_small_count(16, 3, 10) == 701_466  # the docstring's figure
+    with pytest.raises(ValueError, match="width"):
+        zoo.ResNet("basic", (1, 1, 1, 1), width=0)
+
 def test_googlenet_counts_equal_torchvision():
     m = zoo.GoogLeNet()
     t, total = _counts(m)
