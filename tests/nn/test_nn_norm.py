@@ -122,3 +122,26 @@ def test_errors():
         nn.lrn_fwd(x, -1)
     with pytest.raises(ValueError, match=r"lrn_bwd: x.shape=\(2, 3\) does not match dy.shape"):
         nn.lrn_bwd(x, np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e30])
+@pytest.mark.parametrize("c,at,radius", [(12, 3, 2), (12, 0, 5), (33, 32, 1), (7, 3, 40), (20, 10, 0)])
+def test_lrn_non_finite_and_huge_channels_like_the_reference(isa, bad, c, at, radius):
+    # A NaN / inf reaches exactly the channels whose window holds it, as in the reference (a
+    # sliding window sum used to spread it to every later channel, and to lose the channels after
+    # a huge value to cancellation).
+    rng = np.random.default_rng(c + at)
+    x = rng.standard_normal((3, c)).astype(np.float32)
+    x[1, at] = bad
+    dy = rng.standard_normal((3, c)).astype(np.float32)
+    for bias, alpha, beta in ((1.0, 1.0, 0.5), (2.0, 1e-4, 0.75)):
+        with np.errstate(all="ignore"):
+            ref = reference.lrn_fwd(x, radius, bias, alpha, beta)
+            rdx = reference.lrn_bwd(x, dy, radius, bias, alpha, beta)
+        y = nn.lrn_fwd(x, radius, bias, alpha, beta)
+        dx = nn.lrn_bwd(x, dy, radius, bias, alpha, beta)
+        for got, want, what in ((y, ref, "lrn_fwd"), (dx, rdx, "lrn_bwd")):
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=f"{what} NaNs")
+            ok = np.isfinite(want)
+            np.testing.assert_array_equal(got[~ok & ~np.isnan(want)], want[~ok & ~np.isnan(want)])
+            assert_within(got[ok], want[ok], 1e-5 * (np.abs(want[ok]) + 1e-3), what)
