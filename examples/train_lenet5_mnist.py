@@ -1,7 +1,8 @@
 """LeNet-5 (fastconv.applications.LeNet5) on MNIST: 28x28 digits zero-padded to 32x32 inside the
-model, ReLU + max pooling variant, Adam, then the test accuracy (target >= 98.9%).
+model, ReLU + max pooling variant, Adam with the learning rate decayed by --decay per epoch
+(keras.callbacks.LearningRateScheduler), then the test accuracy (target >= 98.9%).
 
-    python examples/train_lenet5_mnist.py                      # 10 epochs
+    python examples/train_lenet5_mnist.py                      # 12 epochs, decay 0.8
     python examples/train_lenet5_mnist.py --epochs 1 --limit 5000   # a quick check
 
 Prints per-epoch loss/accuracy, the test accuracy, wall time and training images/s.
@@ -16,9 +17,10 @@ import fastconv as tf
 from fastconv import applications, keras
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-p.add_argument("--epochs", type=int, default=10)
+p.add_argument("--epochs", type=int, default=12)
 p.add_argument("--batch-size", type=int, default=64)
 p.add_argument("--lr", type=float, default=1e-3)
+p.add_argument("--decay", type=float, default=0.8, help="learning rate factor per epoch (1: none)")
 p.add_argument("--limit", type=int, default=None, help="only the first N train/test images")
 p.add_argument("--activation", default="relu", help="relu (default) or tanh (the classic)")
 p.add_argument("--pooling", default="max", help="max (default) or avg (the classic)")
@@ -43,7 +45,9 @@ model.compile(optimizer=keras.optimizers.Adam(args.lr),
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               metrics=["accuracy"])
 t0 = time.perf_counter()
-model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, verbose=2)
+schedule = keras.callbacks.LearningRateScheduler(lambda epoch, lr: args.lr * args.decay ** epoch)
+model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, verbose=2,
+          callbacks=[schedule])
 train_s = time.perf_counter() - t0
 loss, acc = model.evaluate(x_test, y_test, batch_size=500, verbose=0)
 print(f"test accuracy {acc * 100:.2f}%  (loss {loss:.4f})")

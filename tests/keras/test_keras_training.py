@@ -210,6 +210,33 @@ def test_callbacks_history_early_stopping_and_iterable_data():
     assert set(res) == {"loss", "accuracy"}
 
 
+
+def test_learning_rate_scheduler_sets_rate_per_epoch():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((32, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = keras.Sequential([layers.Dense(2, input_shape=(4,))])
+    opt = keras.optimizers.SGD(0.1)
+    model.compile(opt, keras.losses.SparseCategoricalCrossentropy(True))
+    used = []
+    sched = keras.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)
+    spy = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda e, logs: used.append(float(opt.learning_rate)))
+    hist = model.fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=[sched, spy])
+    np.testing.assert_allclose(used, [0.1, 0.05, 0.025])
+    np.testing.assert_allclose(hist.history["learning_rate"], [0.1, 0.05, 0.025])
+    # a frozen rate (0) leaves the weights alone: the scheduler really drives the optimizer
+    w0 = model.get_weights()
+    model.fit(x, y, epochs=1, verbose=0,
+              callbacks=[keras.callbacks.LearningRateScheduler(lambda e, lr: 0.0)])
+    for a, b in zip(w0, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    bad = keras.callbacks.LearningRateScheduler(lambda e, lr: "fast")
+    with pytest.raises(ValueError, match="LearningRateScheduler"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[bad])
+    with pytest.raises(TypeError, match="callable"):
+        keras.callbacks.LearningRateScheduler(0.1)
+
 # ---- integration with fastconv.saving / fastconv.train -------------------------------------
 def test_save_and_load_model(tmp_path, rng):
     from test_keras_models import _inception_resnet_model

@@ -1,5 +1,5 @@
 """Callbacks for fit(): Callback (base), History (always added; fit returns it), EarlyStopping,
-LambdaCallback.
+LearningRateScheduler, LambdaCallback.
 
 Hooks: on_train_begin/end(logs), on_epoch_begin(epoch, logs), on_epoch_end(epoch, logs) with
 logs = {'loss', 'accuracy', ..., 'val_loss', 'val_accuracy', ...}, on_train_batch_begin/end(batch,
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 
 
-__all__ = ["Callback", "History", "EarlyStopping", "LambdaCallback", "CallbackList"]
+__all__ = ["Callback", "History", "EarlyStopping", "LearningRateScheduler", "LambdaCallback",
+           "CallbackList"]
 
 
 class Callback:
@@ -104,6 +105,41 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
 
+
+
+class LearningRateScheduler(Callback):
+    """At the start of each epoch sets the optimizer's learning rate to ``schedule(epoch, lr)``
+    (epoch counts from 0, lr is the current rate), as Keras; the rate used is logged as
+    ``logs['learning_rate']`` at the end of the epoch."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler: schedule must be callable, got "
+                            f"{type(schedule).__name__}")
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        opt = getattr(self.model, "optimizer", None)
+        if opt is None:
+            raise ValueError("LearningRateScheduler: the model has no optimizer (compile it first)")
+        current = opt.learning_rate
+        if callable(current):
+            raise ValueError("LearningRateScheduler: the optimizer's learning_rate is already a "
+                             "schedule; use one or the other")
+        lr = self.schedule(epoch, float(current))
+        try:
+            lr = float(lr)
+        except (TypeError, ValueError):
+            raise ValueError(f"LearningRateScheduler: schedule returned {lr!r}, not a number") \
+                from None
+        opt.learning_rate = lr  # the optimizer validates (finite, >= 0)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
 
 class LambdaCallback(Callback):
     """LambdaCallback(on_epoch_end=lambda epoch, logs: ..., ...)."""
