@@ -31,9 +31,18 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import statistics
+import sys
 import time
+
+# Process CPU time also counts OpenMP workers spinning at the end of a parallel region (fastconv's
+# and PyTorch's pools alike) into whichever call is timed next: on 2 threads that added 8-24 ms
+# to sub-millisecond calls. Passive waiting makes CPU time measure the work. It must be set
+# before either OpenMP runtime loads, i.e. before the imports below.
+if "wall" not in sys.argv:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 
@@ -281,7 +290,8 @@ def main():
     print(f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | {cpu_name()} | "
           f"ISA {info.get('isa', _core.get_isa())} ({_core.maxpool2d_kernel_name()}) | {versions}")
     print(f"# clock: {'process CPU time' if args.clock == 'cpu' else 'wall time'} per call, "
-          f"medians of interleaved runs; 'before' = {args.baseline_isa or '-'} kernels")
+          f"medians of interleaved runs; 'before' = {args.baseline_isa or '-'} kernels; "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}")
     print(f"# copy bandwidth (np.copyto 256 MiB, read+write, 1 thread): {bw:.1f} GB/s")
     rng = np.random.default_rng(0)
     header = ["op", "shape", "threads", "fastconv_ms", "fastconv_best_ms", "torch_ms", "speedup",

@@ -145,3 +145,17 @@ def test_lrn_non_finite_and_huge_channels_like_the_reference(isa, bad, c, at, ra
             ok = np.isfinite(want)
             np.testing.assert_array_equal(got[~ok & ~np.isnan(want)], want[~ok & ~np.isnan(want)])
             assert_within(got[ok], want[ok], 1e-5 * (np.abs(want[ok]) + 1e-3), what)
+
+
+@pytest.mark.parametrize("offset,sd", [(1000.0, 0.01), (1e4, 1.0), (-300.0, 1e-3)])
+@pytest.mark.parametrize("shape", [(3000, 7), (600, 33), (2, 5, 5, 64)])
+def test_batch_norm_statistics_far_from_zero(isa, offset, sd, shape):
+    # The batch statistics come from per-block sums and squared deviations from each block's own
+    # (rounded) mean, combined in double: a large mean must not cost the variance its accuracy.
+    x = (offset + sd * np.random.default_rng(len(shape)).standard_normal(shape)).astype(np.float32)
+    c = shape[-1]
+    ones, zeros = np.ones(c, np.float32), np.zeros(c, np.float32)
+    got = nn.batch_norm_fwd(x, ones, zeros, zeros, ones, True, epsilon=0.0)
+    ref = reference.batch_norm_fwd(x, ones, zeros, zeros, ones, True, epsilon=0.0)
+    assert_within(got[3], ref[3], 2 * 2**-24 * np.abs(ref[3]), "save_mean")
+    assert_within(got[4], ref[4], 2e-6 * ref[4], "save_invstd")

@@ -29,6 +29,7 @@ KernelTable make_table_avx2() {
   t.nn.dropout = f32_dropout_ukernel_x8__avx2;
   t.nn.dropout_bwd = f32_dropout_bwd_ukernel_x8__avx2;
   t.nn.softmax = f32_softmax_ukernel_c8__avx2;
+  t.nn.softmax_bwd = f32_softmax_bwd_ukernel_c8__avx2;
   t.nn.softmax_xent = f32_softmax_xent_ukernel_c8__avx2;
   t.pool.avgpool = f32_avgpool2d_ukernel_c32__avx2;
   t.pool.avgpool_bwd = f32_avgpool2d_bwd_ukernel_c32__avx2;

@@ -33,6 +33,7 @@ KernelTable make_table_avx512f() {
   t.nn.dropout = f32_dropout_ukernel_x16__avx512f;
   t.nn.dropout_bwd = f32_dropout_bwd_ukernel_x16__avx512f;
   t.nn.softmax = f32_softmax_ukernel_c16__avx512f;
+  t.nn.softmax_bwd = f32_softmax_bwd_ukernel_c16__avx512f;
   t.nn.softmax_xent = f32_softmax_xent_ukernel_c16__avx512f;
   t.pool.avgpool = f32_avgpool2d_ukernel_c64__avx512f;
   t.pool.avgpool_bwd = f32_avgpool2d_bwd_ukernel_c64__avx512f;

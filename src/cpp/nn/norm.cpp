@@ -1,6 +1,7 @@
 // Batch normalisation and LRN drivers. Batch statistics are column reductions over M = N*H*W
 // rows in fixed row blocks (nn/parallel_util.h), combined in double in block order: the result
 // is the same for any thread count, and float partials stay short (256 rows).
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 namespace fastconv {
 
+using nn_detail::column_blocks;
 using nn_detail::column_reduce;
 using nn_detail::parallel_elementwise;
 
@@ -22,16 +24,40 @@ void batch_norm_fwd(int64_t m, int64_t c, const float* x, const float* gamma, co
   std::vector<float> scale(size_t(c), 0.0f);
   if (training) {
     FASTCONV_CHECK(m >= 1, "batch_norm_fwd: training needs at least one row per channel");
-    // Two passes (mean, then squared deviations): no E[x^2] - E[x]^2 cancellation.
-    const std::vector<double> sum = column_reduce(m, c, 1, [&](int64_t r0, int64_t rows, float* out) {
+    // Two passes per 256-row block while it is in cache (sum, then squared deviations from the
+    // block's own mean mb: no E[x^2] - E[x]^2 cancellation), so x streams from memory once for
+    // the statistics instead of twice. Blocks are combined in block order in double (Chan et
+    // al.): with n_b rows, M2_b = sum (x - mb)^2 and d_b = sum (x - mb) (mb is a rounded mean,
+    // so d_b is small but not 0; summing the small deviations keeps it accurate, where
+    // S_b - n_b mb would carry the rounding error of the block sum S_b),
+    //   sum over the block of (x - mean)^2 = M2_b + 2 (mb - mean) d_b + n_b (mb - mean)^2.
+    // Layout of a block's partials: [S_b | M2_b | d_b | mb], C floats each.
+    const std::vector<float> part = column_blocks(m, c, 4, [&](int64_t r0, int64_t rows, float* out) {
       nn.colsum(rows, c, x + r0 * c, out);
+      for (int64_t k = 0; k < c; ++k) out[3 * c + k] = float(double(out[k]) / double(rows));
+      nn.colsum_sqdiff(rows, c, x + r0 * c, out + 3 * c, out + c, out + 2 * c);
     });
+    const int64_t blocks = (m + nn_detail::kRowBlock - 1) / nn_detail::kRowBlock;
+    // The block sums are taken as n_b mb + d_b: exact up to d_b's small rounding, unlike S_b
+    // (a float sum of 256 values far from 0 is off by many of its ulps).
+    std::vector<double> sum(size_t(c), 0.0), sq(size_t(c), 0.0);
+    for (int64_t b = 0; b < blocks; ++b) {
+      const double nb = double(std::min(nn_detail::kRowBlock, m - b * nn_detail::kRowBlock));
+      const float* pb = part.data() + b * 4 * c;
+      for (int64_t k = 0; k < c; ++k) sum[k] += nb * double(pb[3 * c + k]) + double(pb[2 * c + k]);
+    }
+    for (int64_t b = 0; b < blocks; ++b) {
+      const double nb = double(std::min(nn_detail::kRowBlock, m - b * nn_detail::kRowBlock));
+      const float* pb = part.data() + b * 4 * c;
+      for (int64_t k = 0; k < c; ++k) {
+        const double dm = double(pb[3 * c + k]) - sum[k] / double(m);
+        sq[k] += double(pb[c + k]) + 2.0 * dm * double(pb[2 * c + k]) + nb * dm * dm;
+      }
+    }
     for (int64_t k = 0; k < c; ++k) save_mean[k] = float(sum[k] / double(m));
-    const std::vector<double> sq = column_reduce(m, c, 1, [&](int64_t r0, int64_t rows, float* out) {
-      nn.colsum_sqdiff(rows, c, x + r0 * c, save_mean, out);
-    });
     for (int64_t k = 0; k < c; ++k) {
-      const double mean = sum[k] / double(m), var = sq[k] / double(m);
+      // (max: rounding must not make the variance of a constant channel negative)
+      const double mean = sum[k] / double(m), var = std::max(sq[k], 0.0) / double(m);
       save_invstd[k] = float(1.0 / std::sqrt(var + epsilon));
       new_mean[k] = float(double(moving_mean[k]) * momentum + mean * (1.0 - momentum));
       new_var[k] = float(double(moving_var[k]) * momentum + var * (1.0 - momentum));

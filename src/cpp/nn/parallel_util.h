@@ -35,10 +35,11 @@ void parallel_elementwise(int64_t n, double min_per_thread, Fn fn) {
   }
 }
 
-// Sums `count` per-channel quantities over M rows of C channels: block_fn(r0, rows, out) writes
-// count*C float partial sums for rows [r0, r0 + rows) into out. Returns count*C double totals.
+// Per-block partials over M rows of C channels: block_fn(r0, rows, out) writes count*C floats
+// for rows [r0, r0 + rows) into out. Returns the blocks' partials, block b at b * count * C
+// (ceil(M / kRowBlock) blocks, at least one slot).
 template <typename BlockFn>
-std::vector<double> column_reduce(int64_t m, int64_t c, int count, BlockFn block_fn) {
+std::vector<float> column_blocks(int64_t m, int64_t c, int count, BlockFn block_fn) {
   const int64_t blocks = (m + kRowBlock - 1) / kRowBlock;
   std::vector<float> partial(size_t(std::max<int64_t>(blocks, 1) * count * c));
   const int nt = threads_for(double(m) * c, 65536.0);
@@ -47,6 +48,15 @@ std::vector<double> column_reduce(int64_t m, int64_t c, int count, BlockFn block
     const int64_t r0 = b * kRowBlock;
     block_fn(r0, std::min(kRowBlock, m - r0), partial.data() + b * count * c);
   }
+  return partial;
+}
+
+// Sums `count` per-channel quantities over M rows of C channels: block_fn(r0, rows, out) writes
+// count*C float partial sums for rows [r0, r0 + rows) into out. Returns count*C double totals.
+template <typename BlockFn>
+std::vector<double> column_reduce(int64_t m, int64_t c, int count, BlockFn block_fn) {
+  const int64_t blocks = (m + kRowBlock - 1) / kRowBlock;
+  const std::vector<float> partial = column_blocks(m, c, count, block_fn);
   std::vector<double> total(size_t(count * c), 0.0);
   for (int64_t b = 0; b < blocks; ++b)
     for (int64_t i = 0; i < count * c; ++i) total[i] += partial[b * count * c + i];

@@ -19,9 +19,11 @@ using ReluBwdFn = void (*)(size_t n, const float* x, const float* dy, float* dx)
 using BiasAddFn = void (*)(size_t rows, size_t c, const float* x, const float* b, float* y);
 // sum[k] = sum over rows of x[r, k], added in row order (the kernel starts from 0).
 using ColSumFn = void (*)(size_t rows, size_t c, const float* x, float* sum);
-// sum[k] = sum over rows of (x[r, k] - mean[k])^2, in row order.
+// sum[k] = sum over rows of (x[r, k] - mean[k])^2 and dsum[k] = sum over rows of
+// (x[r, k] - mean[k]), both in row order (dsum lets a caller correct for a mean that is not
+// exactly the rows' mean).
 using ColSumSqDiffFn = void (*)(size_t rows, size_t c, const float* x, const float* mean,
-                                float* sum);
+                                float* sum, float* dsum);
 // sum_dy[k] = sum dy[r, k];  sum_dyx[k] = sum dy[r, k] * (x[r, k] - mean[k]); row order.
 using BnBwdReduceFn = void (*)(size_t rows, size_t c, const float* dy, const float* x,
                                const float* mean, float* sum_dy, float* sum_dyx);
@@ -95,7 +97,8 @@ void f32_relu_bwd_ukernel_x8__avx2(size_t, const float*, const float*, float*);
 void f32_relu_bwd_ukernel_x16__avx512f(size_t, const float*, const float*, float*);
 void f32_bias_add_ukernel_c1__scalar(size_t, size_t, const float*, const float*, float*);
 void f32_colsum_ukernel_c1__scalar(size_t, size_t, const float*, float*);
-void f32_colsum_sqdiff_ukernel_c1__scalar(size_t, size_t, const float*, const float*, float*);
+void f32_colsum_sqdiff_ukernel_c1__scalar(size_t, size_t, const float*, const float*,
+                                          float*, float*);
 void f32_batchnorm_bwd_reduce_ukernel_c1__scalar(size_t, size_t, const float*, const float*,
                                                  const float*, float*, float*);
 void f32_batchnorm_ukernel_c1__scalar(size_t, size_t, const float*, const float*, const float*,
@@ -107,8 +110,10 @@ void f32_bias_add_ukernel_c8__avx2(size_t, size_t, const float*, const float*, f
 void f32_bias_add_ukernel_c16__avx512f(size_t, size_t, const float*, const float*, float*);
 void f32_colsum_ukernel_c32__avx2(size_t, size_t, const float*, float*);
 void f32_colsum_ukernel_c64__avx512f(size_t, size_t, const float*, float*);
-void f32_colsum_sqdiff_ukernel_c32__avx2(size_t, size_t, const float*, const float*, float*);
-void f32_colsum_sqdiff_ukernel_c64__avx512f(size_t, size_t, const float*, const float*, float*);
+void f32_colsum_sqdiff_ukernel_c32__avx2(size_t, size_t, const float*, const float*,
+                                         float*, float*);
+void f32_colsum_sqdiff_ukernel_c64__avx512f(size_t, size_t, const float*, const float*,
+                                            float*, float*);
 void f32_batchnorm_bwd_reduce_ukernel_c32__avx2(size_t, size_t, const float*, const float*,
                                                 const float*, float*, float*);
 void f32_batchnorm_bwd_reduce_ukernel_c64__avx512f(size_t, size_t, const float*, const float*,
@@ -124,6 +129,8 @@ void f32_batchnorm_bwd_ukernel_c16__avx512f(size_t, size_t, const float*, const 
                                             const float*, float*);
 void f32_softmax_ukernel_c1__scalar(size_t, size_t, const float*, float*);
 void f32_softmax_bwd_ukernel_c1__scalar(size_t, size_t, const float*, const float*, float*);
+void f32_softmax_bwd_ukernel_c8__avx2(size_t, size_t, const float*, const float*, float*);
+void f32_softmax_bwd_ukernel_c16__avx512f(size_t, size_t, const float*, const float*, float*);
 double f32_softmax_xent_ukernel_c1__scalar(size_t, const float*, const float*, int64_t, float,
                                            float*);
 void f32_softmax_ukernel_c8__avx2(size_t, size_t, const float*, float*);
