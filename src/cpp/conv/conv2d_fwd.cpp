@@ -7,6 +7,9 @@
 // Nothing proportional to M*K is ever copied. Threads take blocks of output pixels; each tile
 // of y is computed by one microkernel call, so y is identical for any thread count.
 //
+// 3x3 stride-1 convolutions with enough channels run Winograd F(2x2, 3x3) instead
+// (conv2d_winograd.cpp; FASTCONV_CONV_ALGO / conv_use_winograd decide).
+//
 // Fallback for a very deep K (the NR-wide weight panel would no longer stay in L2): the shared
 // GEMM driver with the implicit-im2col packer.
 #include <omp.h>
@@ -20,6 +23,7 @@
 #include "conv/conv.h"
 #include "conv/conv_gemm.h"
 #include "conv/conv_pack.h"
+#include "conv/conv_winograd.h"
 #include "dispatch/table.h"
 #include "gemm/driver.h"
 
@@ -57,6 +61,10 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float*
                 float* y) {
   const int64_t M = s.m(), K = s.k(), F = s.f, C = s.c;
   if (M == 0) return;
+  if (conv_use_winograd(s)) {
+    conv2d_fwd_winograd(s, x, w, bias, relu, y);
+    return;
+  }
   const ConvIgemmKernel& kern = active_table().conv_igemm;
   if (kern.ukernel == nullptr || K > kMaxIgemmDepth) {
     conv2d_fwd_gemm(s, x, w, bias, relu, y);

@@ -6,6 +6,7 @@
 
 #include "dispatch/isa.h"
 #include "conv/conv_ukernel.h"
+#include "conv/winograd_ukernel.h"
 #include "gemm/ukernel.h"
 #include "nn/ukernel.h"
 #include "pool/ukernel.h"
@@ -19,7 +20,8 @@ struct KernelTable {
   FmaPeakKernel fmapeak;  // FMA throughput probe (bench / fma_peak_probe), not a GEMM path
   ConvIgemmKernel conv_igemm;  // convolution forward (conv/conv_ukernel.h)
   ConvDirect1Kernel conv_direct1;  // forward, one input channel, <= 9 taps (conv_ukernel.h)
-  ConvBwdFilterKernel conv_bwdw;  // backward-filter for few input channels (conv_ukernel.h)
+  ConvBwdFilterKernel conv_bwdw;
+  ConvWinogradKernels conv_winograd;  // F(2x2, 3x3) transforms (conv/winograd_ukernel.h)  // backward-filter for few input channels (conv_ukernel.h)
   PoolKernels pool;
   NnKernels nn;
 };

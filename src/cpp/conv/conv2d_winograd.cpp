@@ -1,0 +1,286 @@
+// Winograd F(2x2, 3x3) forward convolution (Lavin & Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2016).
+//
+// The output is cut into 2x2 tiles; tile t reads the 4x4 input patch d_t whose top-left pixel
+// is (2 th - pad_top, 2 tw - pad_left) (pixels outside the image are zero: padding, and past
+// the bottom/right edge only for outputs that are clipped away). With
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],   G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
+//   A^T = [1 1 1 0; 0 1 -1 -1],
+// every channel's patch becomes V = B^T d B and every filter's 3x3 slice U = G g G^T (4x4 each),
+// and the 16 positions xi of those 4x4 matrices give 16 independent GEMMs
+//   M_xi[tiles x F] = V_xi[tiles x C] . U_xi[C x F],
+// after which Y_t = A^T M_t A is the 2x2 output tile (bias and ReLU fused into that store).
+// That is 16 C F multiply-adds per 4 outputs instead of 36: 2.25x fewer when the tiles are full.
+//
+// Blocking: U for all 16 positions is built once per call (NR-column panels, the layout the
+// GEMM microkernel reads fastest). Threads take blocks of TB tiles; a block's transformed input
+// (TB x 16 x C) and its products (TB x 16 x F) stay in the thread's L2 between the input
+// transform, the 16 GEMMs and the output transform.
+//
+// Determinism: every output element belongs to one tile, computed by one thread from that
+// tile's own V rows with a fixed operation order (blocks do not depend on the thread count, and
+// a microkernel row's sums do not depend on which tile-row of the kernel it lands in), so y is
+// bit-identical for any number of threads.
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "common/buffer.h"
+#include "common/error.h"
+#include "common/parallel.h"
+#include "conv/conv_winograd.h"
+#include "dispatch/table.h"
+
+namespace fastconv {
+namespace {
+
+// thread_scratch slots: 6 holds U and a zero row on the calling thread (the workers only read
+// it), 7 each thread's V and M blocks. Slots 0-5 belong to the GEMM driver, conv2d_fwd (2, 5),
+// conv2d_bwd_data (3, alive while it calls conv2d_fwd) and conv2d_bwd_filter (2, 4).
+constexpr int kScratchU = 6;
+constexpr int kScratchBlock = 7;
+// Widest GEMM microkernel tile (NR) the kernel transform's stack buffers allow.
+constexpr int kMaxWinogradNr = 64;
+
+// Budget for one block's V + M in floats: 1 MiB of the 2 MiB L2 per core, leaving the rest
+// for U (up to 16 x 64 x 128 floats on the benchmark layers) and the output rows.
+constexpr int64_t kBlockFloats = int64_t{1} << 18;
+
+// Atomic: Python threads may run convolutions (GIL released) while another one reads it.
+std::atomic<ConvAlgo> g_algo{ConvAlgo::kAuto};
+std::once_flag g_algo_once;
+
+void read_env_once() {
+  std::call_once(g_algo_once, [] {
+    const char* env = std::getenv("FASTCONV_CONV_ALGO");
+    if (env == nullptr || *env == '\0') return;
+    ConvAlgo a;
+    if (!parse_conv_algo(env, &a))
+      throw std::invalid_argument(std::string("FASTCONV_CONV_ALGO='") + env +
+                                  "' is not one of direct, winograd, auto");
+    g_algo = a;
+  });
+}
+
+// U = G g G^T for every (c, f), in double and rounded once, into
+// u[(xi * npanels + jp) * C * NR + c * NR + j] = U_xi(c, jp * NR + j), zero past F.
+void transform_kernel(const float* w, int64_t C, int64_t F, int NR, float* u) {
+  const int64_t npanels = (F + NR - 1) / NR;
+  const int64_t panel = C * NR, xi_stride = npanels * panel;
+  // One (channel, panel) at a time through a small buffer: the 16 destination rows are
+  // npanels * C * NR floats apart (often a multiple of 4 KiB), and 16 interleaved store
+  // streams at such a stride would fight over one L1 set.
+  double gg[4][3][kMaxWinogradNr];
+  float tmp[16][kMaxWinogradNr];
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t jp = 0; jp < npanels; ++jp) {
+      const int64_t f0 = jp * NR, nj = std::min<int64_t>(NR, F - f0);
+      const float* g = w + c * F + f0;  // tap (r, q) of filter f0 + j: g[(r * 3 + q) * C * F + j]
+      const int64_t tap = C * F;
+      // gg = G g (the filters of the panel side by side, so the loops vectorise over j).
+      for (int q = 0; q < 3; ++q)
+        for (int64_t j = 0; j < nj; ++j) {
+          const double g0 = g[q * tap + j], g1 = g[(3 + q) * tap + j], g2 = g[(6 + q) * tap + j];
+          gg[0][q][j] = g0;
+          gg[1][q][j] = 0.5 * (g0 + g1 + g2);
+          gg[2][q][j] = 0.5 * (g0 - g1 + g2);
+          gg[3][q][j] = g2;
+        }
+      // U = gg G^T, rounded once to float.
+      for (int r = 0; r < 4; ++r)
+        for (int64_t j = 0; j < nj; ++j) {
+          const double a0 = gg[r][0][j], a1 = gg[r][1][j], a2 = gg[r][2][j];
+          tmp[r * 4 + 0][j] = static_cast<float>(a0);
+          tmp[r * 4 + 1][j] = static_cast<float>(0.5 * (a0 + a1 + a2));
+          tmp[r * 4 + 2][j] = static_cast<float>(0.5 * (a0 - a1 + a2));
+          tmp[r * 4 + 3][j] = static_cast<float>(a2);
+        }
+      for (int xi = 0; xi < 16; ++xi) {
+        float* dst = u + xi * xi_stride + jp * panel + c * NR;
+        std::memcpy(dst, tmp[xi], sizeof(float) * nj);
+        std::fill(dst + nj, dst + NR, 0.0f);  // the microkernel reads whole packed panels
+      }
+    }
+}
+
+}  // namespace
+
+bool parse_conv_algo(const char* name, ConvAlgo* out) {
+  const std::string s(name);
+  if (s == "auto") *out = ConvAlgo::kAuto;
+  else if (s == "direct") *out = ConvAlgo::kDirect;
+  else if (s == "winograd") *out = ConvAlgo::kWinograd;
+  else return false;
+  return true;
+}
+
+const char* conv_algo_name(ConvAlgo algo) {
+  switch (algo) {
+    case ConvAlgo::kDirect: return "direct";
+    case ConvAlgo::kWinograd: return "winograd";
+    default: return "auto";
+  }
+}
+
+ConvAlgo conv_algo() {
+  read_env_once();
+  return g_algo;
+}
+
+void set_conv_algo(ConvAlgo algo) {
+  read_env_once();  // so a later first read cannot overwrite the explicit choice
+  g_algo = algo;
+}
+
+bool conv_use_winograd(const ConvShape& s) {
+  if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1) return false;
+  switch (conv_algo()) {
+    case ConvAlgo::kDirect: return false;
+    case ConvAlgo::kWinograd: return true;
+    default: break;
+  }
+  // auto: where Winograd measured faster (1 thread, process CPU time; README "Convolution
+  // performance"). The kernel transform costs ~C F per call whatever the batch, so a few
+  // hundred tiles are needed to pay for it (batch-1 7x7x64->128: 16 tiles, 0.6x; batch 8: 128
+  // tiles, 0.96x; batch 100: 1.25x). A GEMM microkernel that cannot read the transformed
+  // input in place (AVX2, scalar) packs it 16 times per block, which only pays with more
+  // channels (AVX2: 32->64 1.18x, 32->32 1.02x, 16->64 0.99x, 16->16 0.79x; AVX-512 16->16 1.6x).
+  const int64_t tiles = s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2);
+  if (tiles < 256) return false;
+  if (active_table().gemm.strided_a) return s.c >= 16 && s.f >= 16;
+  return s.c >= 32 && s.f >= 64;
+}
+
+// x (N,H,W,C), w (3,3,C,F), bias (F) or null -> y (N,OH,OW,F).
+void conv2d_fwd_winograd(const ConvShape& s, const float* x, const float* w, const float* bias,
+                         bool relu, float* y) {
+  const int64_t C = s.c, F = s.f, OH = s.oh, OW = s.ow, H = s.h, W = s.w;
+  const int64_t th_n = (OH + 1) / 2, tw_n = (OW + 1) / 2;
+  const int64_t T = s.n * th_n * tw_n;
+  if (T == 0) return;
+  const GemmKernel& kern = active_table().gemm;
+  const ConvWinogradKernels& wk = active_table().conv_winograd;
+  const int MR = kern.mr, NR = kern.nr;
+  FASTCONV_CHECK(NR <= kMaxWinogradNr, "conv2d_fwd_winograd: GEMM tile wider than ",
+                 kMaxWinogradNr);
+  const int64_t npanels = (F + NR - 1) / NR;
+  const int64_t KC = std::min<int64_t>(kern.kc, C);
+
+  float* u = thread_scratch(kScratchU, static_cast<size_t>(16 * npanels * C * NR + C));
+  transform_kernel(w, C, F, NR, u);
+  float* zeros = u + 16 * npanels * C * NR;
+  std::fill(zeros, zeros + C, 0.0f);
+
+  // Tiles per block: V + M within the L2 budget, whole microkernel row-tiles.
+  int64_t TB = kBlockFloats / (16 * (C + F));
+  TB = std::max<int64_t>(MR, TB / MR * MR);
+  TB = std::min<int64_t>(TB, (T + MR - 1) / MR * MR);
+  const int64_t nblocks = (T + TB - 1) / TB;
+  // Kernels that can read V_xi in place skip the packing (measured 10-20% faster on AVX-512).
+  const bool a_in_place = kern.strided_a;
+  const int nt = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>(threads_for(2.0 * 16 * T * C * F, 1.0e6), nblocks)));
+
+  // Per position xi, V_xi (tiles x C) and M_xi (tiles x F) are plain row-major matrices
+  // (rows contiguous: the microkernel reads A rows and writes C rows at a short stride instead
+  // of 16 C apart, which put all 12 rows of a tile into one L1 set). The 16 matrices of a block
+  // are 16 floats more than a whole number of rows apart, so the transforms' 16 streams do not
+  // alias in L1 either.
+  const int64_t vs = TB * C + 16, ms = TB * F + 16;
+  // Offsets of the 16 patch pixels from the patch's top-left pixel, for patches inside x.
+  int64_t patch_off[16];
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 4; ++b) patch_off[a * 4 + b] = (a * W + b) * C;
+
+#pragma omp parallel num_threads(nt)
+  {
+    // V (16 x vs), M (16 x ms), a packed A micro-panel for kernels that cannot read A in place,
+    // and 3 dummy rows that clipped outputs are written to.
+    const int64_t a_size = a_in_place ? 0 : (MR * KC + 15) / 16 * 16;
+    float* vbuf =
+        thread_scratch(kScratchBlock, static_cast<size_t>(16 * (vs + ms) + a_size + 3 * F));
+    float* mbuf = vbuf + 16 * vs;
+    float* apack = mbuf + 16 * ms;
+    float* dummy = apack + a_size;
+    const float* ptrs[16];
+    UkernelParams params;
+
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t blk = 0; blk < nblocks; ++blk) {
+      const int64_t t0 = blk * TB, tb = std::min(TB, T - t0);
+      // Input transform. (n, th, tw) of tile t0 + i, advanced incrementally.
+      int64_t n = t0 / (th_n * tw_n), th = t0 / tw_n % th_n, tw = t0 % tw_n;
+      for (int64_t i = 0; i < tb; ++i) {
+        const int64_t ih0 = 2 * th - s.pt, iw0 = 2 * tw - s.pl;
+        const float* img = x + n * H * W * C;
+        if (ih0 >= 0 && ih0 + 3 < H && iw0 >= 0 && iw0 + 3 < W) {
+          const float* base = img + (ih0 * W + iw0) * C;
+          for (int k = 0; k < 16; ++k) ptrs[k] = base + patch_off[k];
+        } else {
+          for (int a = 0; a < 4; ++a) {
+            const int64_t ih = ih0 + a;
+            for (int b = 0; b < 4; ++b) {
+              const int64_t iw = iw0 + b;
+              ptrs[a * 4 + b] =
+                  (ih >= 0 && ih < H && iw >= 0 && iw < W) ? img + (ih * W + iw) * C : zeros;
+            }
+          }
+        }
+        wk.input(ptrs, C, vbuf + i * C, vs);
+        if (++tw == tw_n) {
+          tw = 0;
+          if (++th == th_n) th = 0, ++n;
+        }
+      }
+      // 16 GEMMs M_xi = V_xi . U_xi.
+      for (int xi = 0; xi < 16; ++xi) {
+        const float* v_xi = vbuf + xi * vs;
+        float* m_xi = mbuf + xi * ms;
+        for (int64_t i0 = 0; i0 < tb; i0 += MR) {
+          const int mr = static_cast<int>(std::min<int64_t>(MR, tb - i0));
+          for (int64_t pc = 0; pc < C; pc += KC) {
+            const int64_t kc = std::min(KC, C - pc);
+            const float* a_src = v_xi + i0 * C + pc;
+            const float* a_panel;
+            if (a_in_place) {
+              params.lda = C;
+              a_panel = a_src;
+            } else {
+              params.lda = 0;
+              active_table().packt(a_src, C, mr, kc, MR, apack);
+              a_panel = apack;
+            }
+            // Depth blocks after the first accumulate into M, in a fixed order.
+            params.beta = pc == 0 ? 0.0f : 1.0f;
+            for (int64_t jp = 0; jp < npanels; ++jp)
+              kern.ukernel(kc, a_panel, u + (xi * npanels + jp) * C * NR + pc * NR, NR,
+                           m_xi + i0 * F + jp * NR, F, mr,
+                           static_cast<int>(std::min<int64_t>(NR, F - jp * NR)), params);
+          }
+        }
+      }
+      // Output transform, clipped at the bottom/right edge.
+      n = t0 / (th_n * tw_n), th = t0 / tw_n % th_n, tw = t0 % tw_n;
+      for (int64_t i = 0; i < tb; ++i) {
+        const int64_t oh = 2 * th, ow = 2 * tw;
+        float* y00 = y + ((n * OH + oh) * OW + ow) * F;
+        const bool right = ow + 1 < OW, down = oh + 1 < OH;
+        float* const yp[4] = {y00, right ? y00 + F : dummy, down ? y00 + OW * F : dummy + F,
+                              right && down ? y00 + OW * F + F : dummy + 2 * F};
+        wk.output(mbuf + i * F, ms, F, bias, relu, yp);
+        if (++tw == tw_n) {
+          tw = 0;
+          if (++th == th_n) th = 0, ++n;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace fastconv

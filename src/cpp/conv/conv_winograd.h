@@ -1,0 +1,27 @@
+// Winograd F(2x2, 3x3) forward convolution and the switch that chooses the forward algorithm.
+#pragma once
+
+#include "conv/conv.h"
+
+namespace fastconv {
+
+// Forward algorithm for 3x3 / stride 1 / dilation 1 convolutions (everything else always runs
+// the direct indirect-GEMM path). kAuto takes Winograd where it was measured faster.
+enum class ConvAlgo { kAuto = 0, kDirect = 1, kWinograd = 2 };
+
+// The current choice: FASTCONV_CONV_ALGO=direct|winograd|auto, read once at first use (an
+// unknown value throws std::invalid_argument), unless set_conv_algo() overrode it.
+ConvAlgo conv_algo();
+void set_conv_algo(ConvAlgo algo);
+bool parse_conv_algo(const char* name, ConvAlgo* out);
+const char* conv_algo_name(ConvAlgo algo);
+
+// Whether conv2d_fwd runs shape s with Winograd under the current choice.
+bool conv_use_winograd(const ConvShape& s);
+
+// x (N,H,W,C), w (3,3,C,F), bias (F) or null -> y (N,OH,OW,F); requires 3x3, stride 1,
+// dilation 1, any padding (top/bottom/left/right may differ).
+void conv2d_fwd_winograd(const ConvShape& s, const float* x, const float* w, const float* bias,
+                         bool relu, float* y);
+
+}  // namespace fastconv

@@ -1,0 +1,42 @@
+// Winograd F(2x2, 3x3) transform microkernels (conv/conv2d_winograd.cpp), vectorised over the
+// contiguous channels of NHWC data. The GEMMs between the transforms run on the shared GEMM
+// microkernel (gemm/ukernel.h).
+//
+// Input transform, one 4x4 patch d of an input tile, all c channels:
+//   d:  16 pointers, row-major over the patch (d[r * 4 + q] is pixel (r, q)), each at c
+//       contiguous floats (a zero row for padding). No alignment needed.
+//   v:  v[xi * ldv + k] = (B^T d_k B)[xi / 4][xi % 4] for channel k < c, where
+//       B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. Every v element is formed as
+//       (d_a - d_b) - (d_c - d_d) style sums in a fixed order, identical on every ISA.
+// Output transform, one 2x2 output tile, all f filters:
+//   m:  m[xi * ldm + j], the 16 GEMM results of the tile.
+//   y:  y[0..3] point at output pixels (0,0), (0,1), (1,0), (1,1) (f contiguous floats each;
+//       clipped pixels point at private dummy rows: all four are always written).
+//   y = A^T m A (+ bias[j]) (max(0, .) if relu; NaN passes through), with
+//   A^T = [1 1 1 0; 0 1 -1 -1], rows of A^T applied first, in the same order on every ISA.
+#pragma once
+
+#include <cstdint>
+
+namespace fastconv {
+
+using WinogradInFn = void (*)(const float* const* d, int64_t c, float* v, int64_t ldv);
+using WinogradOutFn = void (*)(const float* m, int64_t ldm, int64_t f, const float* bias,
+                               bool relu, float* const* y);
+
+struct ConvWinogradKernels {
+  WinogradInFn input = nullptr;
+  WinogradOutFn output = nullptr;
+};
+
+void f32_winograd_in_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
+void f32_winograd_in_ukernel_c8__avx2(const float* const*, int64_t, float*, int64_t);
+void f32_winograd_in_ukernel_c16__avx512f(const float* const*, int64_t, float*, int64_t);
+void f32_winograd_out_ukernel_c1__scalar(const float*, int64_t, int64_t, const float*, bool,
+                                         float* const*);
+void f32_winograd_out_ukernel_c8__avx2(const float*, int64_t, int64_t, const float*, bool,
+                                       float* const*);
+void f32_winograd_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, const float*, bool,
+                                           float* const*);
+
+}  // namespace fastconv

@@ -1,0 +1,254 @@
+"""Winograd F(2x2, 3x3) forward convolution (and the stride-1 backward-data pass that runs on it)
+against the float64 reference, on every ISA, with the algorithm forced through
+_core.set_conv_algo; bit-identical across thread counts; exact on small integers."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fastconv
+from fastconv import _core, ops, reference
+from fastconv._geometry import resolve_padding
+from assertions import assert_within, gemm_error_bound
+
+# The tape tests' finite-difference checker (tests/autograd has no conftest to put it on the path).
+sys.path.append(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "autograd"))
+from _tape_check import check_op  # noqa: E402
+
+SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+_BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64)
+_G = np.array([[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]], np.float64)
+_AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float64)
+
+
+@pytest.fixture
+def algo():
+    """Restore the forward algorithm after a test forces one."""
+    previous = _core.get_conv_algo()
+    try:
+        yield _core.set_conv_algo
+    finally:
+        _core.set_conv_algo(previous)
+
+
+def winograd_magnitude(x_abs, w_abs, pads, out_hw):
+    """|A^T| (sum_c (|G| |g| |G^T|) . (|B^T| |d| |B|)) |A| per output: what the rounding errors of
+    the transforms and of the C-long products scale with (the tiling of conv2d_winograd.cpp:
+    2x2 output tiles, 4x4 patches from (2 th - pad_top, 2 tw - pad_left), zeros outside x)."""
+    n, h, w, c = x_abs.shape
+    (pt, _), (pl, _) = pads
+    oh, ow = out_hw
+    th, tw = (oh + 1) // 2, (ow + 1) // 2
+    hp, wp = 2 * th + 2, 2 * tw + 2
+    xp = np.zeros((n, hp, wp, c))
+    # rows/cols of x that fall inside the padded window [-pt, hp - pt)
+    r0, r1 = max(0, -pt + 0), min(h, hp - pt)
+    c0, c1 = max(0, 0), min(w, wp - pl)
+    if r1 > r0 and c1 > c0:
+        xp[:, r0 + pt:r1 + pt, c0 + pl:c1 + pl] = x_abs[:, r0:r1, c0:c1]
+    idx_h = 2 * np.arange(th)[:, None] + np.arange(4)[None, :]  # (th, 4)
+    idx_w = 2 * np.arange(tw)[:, None] + np.arange(4)[None, :]
+    patches = xp[:, idx_h[:, None, :, None], idx_w[None, :, None, :]]  # (n, th, tw, 4, 4, c)
+    bt, g, at = np.abs(_BT), np.abs(_G), np.abs(_AT)
+    v = np.einsum("ra,ntsabc,qb->ntsrqc", bt, patches, bt)
+    u = np.einsum("ra,abcf,qb->rqcf", g, w_abs, g)
+    m = np.einsum("ntsrqc,rqcf->ntsrqf", v, u)
+    y = np.einsum("ir,ntsrqf,jq->ntsijf", at, m, at)
+    y = y.transpose(0, 1, 3, 2, 4, 5).reshape(n, 2 * th, 2 * tw, -1)
+    return y[:, :oh, :ow]
+
+
+def winograd_bound(x_abs, w_abs, pads, out_hw, bias_abs=None):
+    """Rounding bound of the Winograd path. Each V element sums 4 inputs in 2 rounded steps, U is
+    rounded once from float64, M is a C-long product, each Y element sums 9 M elements in 2 x 2
+    rounded steps, then the bias: to first order |err| <= (C + 2 + 1 + 4 + 1) u W with W the
+    magnitude above, and gemm_error_bound(W, C + 8) doubles that. For inputs of equal magnitude W
+    is 64/9 of the direct path's |x| * |w| (the 8 x 8 nonzero pattern of the transforms against
+    the 3 x 3 window), so for C >= 8 this is within 1.3x of the direct bound (9 C + 2) u |x||w|."""
+    c = x_abs.shape[-1]
+    wmag = winograd_magnitude(x_abs, w_abs, pads, out_hw)
+    if bias_abs is not None:
+        wmag = wmag + bias_abs
+    return gemm_error_bound(wmag, c + 8)
+
+
+@st.composite
+def wino_configs(draw):
+    """3x3 stride 1: batch 1..3, H/W 1..20 (odd, smaller than the kernel with padding), C/F 1..40,
+    'same' / 'valid' / explicit asymmetric pads."""
+    n = draw(st.integers(1, 3))
+    c = draw(st.one_of(st.integers(1, 40), st.sampled_from([1, 7, 8, 15, 16, 17, 33, 40])))
+    f = draw(st.one_of(st.integers(1, 40), st.sampled_from([1, 9, 16, 31, 32, 33, 40])))
+    mode = draw(st.sampled_from(["valid", "same", "explicit"]))
+    if mode == "valid":
+        h, w = draw(st.integers(3, 20)), draw(st.integers(3, 20))
+        padding = "valid"
+    elif mode == "explicit":
+        pads = ((draw(st.integers(0, 3)), draw(st.integers(0, 3))),
+                (draw(st.integers(0, 3)), draw(st.integers(0, 3))))
+        h = draw(st.integers(max(1, 3 - pads[0][0] - pads[0][1]), 20))
+        w = draw(st.integers(max(1, 3 - pads[1][0] - pads[1][1]), 20))
+        padding = pads
+    else:
+        h, w = draw(st.integers(1, 20)), draw(st.integers(1, 20))
+        padding = "same"
+    pads = resolve_padding(padding, (h, w), (3, 3), (1, 1), (1, 1), "test")
+    return dict(x_shape=(n, h, w, c), w_shape=(3, 3, c, f), padding=padding, pads=pads)
+
+
+def _rand(rng, shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def _desc(cfg, isa):
+    return f"[{isa}] x{cfg['x_shape']} w{cfg['w_shape']} p{cfg['pads']}"
+
+
+@SETTINGS
+@given(cfg=wino_configs(), bias=st.booleans(), relu=st.booleans(), seed=st.integers(0, 2**31))
+def test_winograd_fwd_matches_reference(isa, algo, cfg, bias, relu, seed):
+    algo("winograd")
+    rng = np.random.default_rng(seed)
+    x, w = _rand(rng, cfg["x_shape"]), _rand(rng, cfg["w_shape"])
+    b = _rand(rng, (cfg["w_shape"][3],)) if bias else None
+    args = ((1, 1), cfg["pads"], (1, 1))
+    y = ops.conv2d_fwd(x, w, b, *args, relu=relu)
+    expected = reference.conv2d_fwd(x, w, b, *args, relu=relu)
+    bound = winograd_bound(np.abs(x), np.abs(w), cfg["pads"], expected.shape[1:3],
+                           None if b is None else np.abs(b))
+    assert_within(y, expected, bound, "winograd conv2d_fwd " + _desc(cfg, isa))
+    y2 = ops.conv2d(x, w, b, padding=cfg["padding"], activation="relu" if relu else None)
+    np.testing.assert_array_equal(y2, y)
+
+
+@SETTINGS
+@given(cfg=wino_configs(), seed=st.integers(0, 2**31))
+def test_winograd_bwd_data_matches_reference(isa, algo, cfg, seed):
+    # Stride-1 backward-data is the forward convolution of dy (padded by 2 - pad) with the
+    # spatially flipped, transposed kernel (conv2d_bwd_data.cpp), for C >= 8 and pads <= 2.
+    algo("winograd")
+    rng = np.random.default_rng(seed)
+    w = _rand(rng, cfg["w_shape"])
+    args = ((1, 1), cfg["pads"], (1, 1))
+    y_shape = reference.conv2d_fwd(np.zeros(cfg["x_shape"]), w, None, *args).shape
+    dy = _rand(rng, y_shape)
+    dx = ops.conv2d_bwd_data(dy, w, cfg["x_shape"], *args)
+    expected = reference.conv2d_bwd_data(dy, w, cfg["x_shape"], *args)
+    absprod = reference.conv2d_bwd_data(np.abs(dy), np.abs(w), cfg["x_shape"], *args)
+    f = cfg["w_shape"][3]
+    bound = gemm_error_bound(absprod, 9 * f)
+    (pt, pb), (pl, pr) = cfg["pads"]
+    if max(pt, pb, pl, pr) <= 2:
+        wt = np.abs(w)[::-1, ::-1].transpose(0, 1, 3, 2)
+        tpads = ((2 - pt, 2 - pb), (2 - pl, 2 - pr))
+        bound = bound + winograd_bound(np.abs(dy), wt, tpads, cfg["x_shape"][1:3])
+    assert_within(dx, expected, bound, "winograd conv2d_bwd_data " + _desc(cfg, isa))
+
+
+@pytest.mark.parametrize("geom", [
+    # (x_shape, F, pads): several blocks of tiles, channel tails, asymmetric pads
+    ((3, 28, 28, 40), 40, ((1, 1), (1, 1))),
+    ((2, 17, 23, 33), 17, ((0, 2), (1, 0))),
+])
+def test_winograd_bit_identical_across_thread_counts(isa, algo, threads, geom):
+    algo("winograd")
+    x_shape, f, pads = geom
+    rng = np.random.default_rng(11)
+    x, w, b = _rand(rng, x_shape), _rand(rng, (3, 3, x_shape[3], f)), _rand(rng, (f,))
+    args = ((1, 1), pads, (1, 1))
+    results = []
+    for nt in (1, 2, 3):
+        fastconv.set_num_threads(nt)
+        y = ops.conv2d_fwd(x, w, b, *args, relu=True)
+        dx = ops.conv2d_bwd_data(np.sin(y), w, x_shape, *args)
+        results.append((y, dx))
+    for nt, r in zip((2, 3), results[1:]):
+        for name, a, b_ in zip(("y", "dx"), results[0], r):
+            np.testing.assert_array_equal(a, b_, err_msg=f"{name}: 1 vs {nt} threads [{isa}]")
+
+
+def test_winograd_exact_on_small_integers(isa, algo):
+    # The lab's 3x3 image 1..9 with a 3x3 kernel of ones, SAME: every intermediate of the
+    # transforms is a small integer or half-integer, so the result is exact.
+    algo("winograd")
+    img = np.arange(1, 10, dtype=np.float32).reshape(1, 3, 3, 1)
+    y = ops.conv2d(img, np.ones((3, 3, 1, 1), np.float32), padding="SAME")
+    np.testing.assert_array_equal(y[0, :, :, 0], [[12, 21, 16], [27, 45, 33], [24, 39, 28]])
+    rng = np.random.default_rng(3)
+    x = rng.integers(-4, 5, (2, 9, 7, 19)).astype(np.float32)
+    w = rng.integers(-3, 4, (3, 3, 19, 21)).astype(np.float32)
+    b = rng.integers(-5, 6, 21).astype(np.float32)
+    for padding in ("same", "valid"):
+        y = ops.conv2d(x, w, b, padding=padding, activation="relu")
+        np.testing.assert_array_equal(y, reference.conv2d(x, w, b, padding=padding,
+                                                          activation="relu"))
+
+
+def test_algorithms_agree_and_switch_round_trips(isa, algo, rng):
+    x, w, b = _rand(rng, (2, 12, 12, 32)), _rand(rng, (3, 3, 32, 48)), _rand(rng, (48,))
+    out = {}
+    for name in ("direct", "winograd", "auto"):
+        algo(name)
+        assert _core.get_conv_algo() == name
+        out[name] = ops.conv2d(x, w, b, padding="same")
+    expected = reference.conv2d(x, w, b, padding="same")
+    bound = winograd_bound(np.abs(x), np.abs(w), ((1, 1), (1, 1)), (12, 12), np.abs(b))
+    for name, y in out.items():
+        assert_within(y, expected, bound, f"{name} [{isa}]")
+    with pytest.raises(ValueError, match="set_conv_algo: unknown algorithm 'fast'"):
+        _core.set_conv_algo("fast")
+
+
+def test_nan_and_inf_propagate(isa, algo):
+    algo("winograd")
+    x = np.ones((1, 6, 6, 16), np.float32)
+    x[0, 2, 3, 5] = np.nan
+    w = np.ones((3, 3, 16, 16), np.float32)
+    y = ops.conv2d(x, w, padding="same", activation="relu")
+    assert np.isnan(y[0, 1:4, 2:5]).all()
+    assert np.isfinite(y[0, 5, 0]).all()
+
+
+@pytest.mark.parametrize("cfg", [
+    dict(x=(2, 4, 5, 8), w=(3, 3, 8, 3), padding="valid"),
+    dict(x=(1, 5, 3, 9), w=(3, 3, 9, 4), padding="same"),
+    dict(x=(1, 4, 6, 8), w=(3, 3, 8, 2), padding=((0, 2), (1, 0))),
+])
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_tape_gradients_with_winograd(isa, algo, rng, cfg, activation):
+    # The tape's conv2d gradients (forward and stride-1 bwd-data both on Winograd: C >= 8,
+    # pads <= 2) against finite differences of the float64 reference, as in test_tape_ops.
+    algo("winograd")
+    x, w = rng.standard_normal(cfg["x"]), rng.standard_normal(cfg["w"])
+    b = rng.standard_normal(cfg["w"][3])
+    check_op(lambda x_, w_, b_: ops.conv2d(x_, w_, b_, padding=cfg["padding"],
+                                           activation=activation),
+             lambda x_, w_, b_: reference.conv2d(x_, w_, b_, padding=cfg["padding"],
+                                                 activation=activation),
+             [x, w, b], rng, f"winograd conv2d {cfg} {activation} [{isa}]")
+
+
+def test_env_switch_is_read_once_and_validated(tmp_path):
+    # FASTCONV_CONV_ALGO in a fresh process: 'direct' and 'winograd' are honoured, junk fails
+    # at the first convolution with an error naming the variable.
+    import subprocess
+    code = ("import numpy as np, fastconv; from fastconv import _core;"
+            "fastconv.ops.conv2d(np.ones((1,4,4,1),np.float32), np.ones((3,3,1,1),np.float32));"
+            "print(_core.get_conv_algo())")
+    for value in ("winograd",):
+        env = dict(os.environ, FASTCONV_CONV_ALGO=value)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True)
+        assert out.stdout.strip() == value
+    env = dict(os.environ, FASTCONV_CONV_ALGO="fastest")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode != 0 and "FASTCONV_CONV_ALGO='fastest'" in out.stderr
