@@ -38,7 +38,6 @@ KernelTable make_table_avx512f() {
   t.nn.softmax_bwd = f32_softmax_bwd_ukernel_c16__avx512f;
   t.nn.softmax_xent = f32_softmax_xent_ukernel_c16__avx512f;
   t.pool.avgpool = f32_avgpool2d_ukernel_c64__avx512f;
-  t.pool.avgpool_bwd = f32_avgpool2d_bwd_ukernel_c64__avx512f;
   return t;
 }
 

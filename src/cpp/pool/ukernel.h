@@ -62,9 +62,5 @@ void f32_avgpool2d_ukernel_c32__avx2(size_t, size_t, size_t, const float*, size_
                                      float*);
 void f32_avgpool2d_ukernel_c64__avx512f(size_t, size_t, size_t, const float*, size_t, size_t,
                                         float, float*);
-void f32_avgpool2d_bwd_ukernel_c32__avx2(size_t, size_t, size_t, const float*, float, float*,
-                                         size_t, size_t, bool);
-void f32_avgpool2d_bwd_ukernel_c64__avx512f(size_t, size_t, size_t, const float*, float, float*,
-                                            size_t, size_t, bool);
 
 }  // namespace fastconv
