@@ -252,3 +252,20 @@ def test_env_switch_is_read_once_and_validated(tmp_path):
     env = dict(os.environ, FASTCONV_CONV_ALGO="fastest")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode != 0 and "FASTCONV_CONV_ALGO='fastest'" in out.stderr
+
+
+def test_auto_routing(isa, algo, rng):
+    # auto takes Winograd for a lab-sized 3x3 layer and keeps the direct path where the kernel
+    # transform would not pay (batch 1, 7x7) and for other geometries: bit-exact agreement with
+    # the forced algorithm shows which path ran.
+    def run(name, x, w, **kw):
+        algo(name)
+        return ops.conv2d(x, w, padding="same", **kw)
+
+    x, w = _rand(rng, (8, 14, 14, 32)), _rand(rng, (3, 3, 32, 64))
+    np.testing.assert_array_equal(run("auto", x, w), run("winograd", x, w))
+    x, w = _rand(rng, (1, 7, 7, 64)), _rand(rng, (3, 3, 64, 128))
+    np.testing.assert_array_equal(run("auto", x, w), run("direct", x, w))
+    x, w = _rand(rng, (8, 14, 14, 32)), _rand(rng, (3, 3, 32, 64))
+    for kw in (dict(strides=2), dict(dilation_rate=2)):
+        np.testing.assert_array_equal(run("winograd", x, w, **kw), run("direct", x, w, **kw))

@@ -32,7 +32,6 @@
 #include <string>
 
 #include "common/buffer.h"
-#include "common/error.h"
 #include "common/parallel.h"
 #include "conv/conv_winograd.h"
 #include "dispatch/table.h"
@@ -45,8 +44,6 @@ namespace {
 // conv2d_bwd_data (3, alive while it calls conv2d_fwd) and conv2d_bwd_filter (2, 4).
 constexpr int kScratchU = 6;
 constexpr int kScratchBlock = 7;
-// Widest GEMM microkernel tile (NR) the kernel transform's stack buffers allow.
-constexpr int kMaxWinogradNr = 64;
 
 // Budget for one block's V + M in floats: 1 MiB of the 2 MiB L2 per core, leaving the rest
 // for U (up to 16 x 64 x 128 floats on the benchmark layers) and the output rows.
@@ -68,45 +65,25 @@ void read_env_once() {
   });
 }
 
-// U = G g G^T for every (c, f), in double and rounded once, into
+// U = G g G^T for every (c, f) (the table's kernel transform, float64 rounded once), into
 // u[(xi * npanels + jp) * C * NR + c * NR + j] = U_xi(c, jp * NR + j), zero past F.
-void transform_kernel(const float* w, int64_t C, int64_t F, int NR, float* u) {
+// tmp: 16 * F floats. One channel at a time through tmp: the 16 destination rows are
+// npanels * C * NR floats apart (often a multiple of 4 KiB), and 16 interleaved store streams
+// at such a stride would fight over one L1 set.
+void transform_kernel(const ConvWinogradKernels& wk, const float* w, int64_t C, int64_t F, int NR,
+                      float* tmp, float* u) {
   const int64_t npanels = (F + NR - 1) / NR;
   const int64_t panel = C * NR, xi_stride = npanels * panel;
-  // One (channel, panel) at a time through a small buffer: the 16 destination rows are
-  // npanels * C * NR floats apart (often a multiple of 4 KiB), and 16 interleaved store
-  // streams at such a stride would fight over one L1 set.
-  double gg[4][3][kMaxWinogradNr];
-  float tmp[16][kMaxWinogradNr];
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t jp = 0; jp < npanels; ++jp) {
-      const int64_t f0 = jp * NR, nj = std::min<int64_t>(NR, F - f0);
-      const float* g = w + c * F + f0;  // tap (r, q) of filter f0 + j: g[(r * 3 + q) * C * F + j]
-      const int64_t tap = C * F;
-      // gg = G g (the filters of the panel side by side, so the loops vectorise over j).
-      for (int q = 0; q < 3; ++q)
-        for (int64_t j = 0; j < nj; ++j) {
-          const double g0 = g[q * tap + j], g1 = g[(3 + q) * tap + j], g2 = g[(6 + q) * tap + j];
-          gg[0][q][j] = g0;
-          gg[1][q][j] = 0.5 * (g0 + g1 + g2);
-          gg[2][q][j] = 0.5 * (g0 - g1 + g2);
-          gg[3][q][j] = g2;
-        }
-      // U = gg G^T, rounded once to float.
-      for (int r = 0; r < 4; ++r)
-        for (int64_t j = 0; j < nj; ++j) {
-          const double a0 = gg[r][0][j], a1 = gg[r][1][j], a2 = gg[r][2][j];
-          tmp[r * 4 + 0][j] = static_cast<float>(a0);
-          tmp[r * 4 + 1][j] = static_cast<float>(0.5 * (a0 + a1 + a2));
-          tmp[r * 4 + 2][j] = static_cast<float>(0.5 * (a0 - a1 + a2));
-          tmp[r * 4 + 3][j] = static_cast<float>(a2);
-        }
-      for (int xi = 0; xi < 16; ++xi) {
+  for (int64_t c = 0; c < C; ++c) {
+    wk.kernel(w + c * F, C * F, F, tmp, F);
+    for (int xi = 0; xi < 16; ++xi)
+      for (int64_t jp = 0; jp < npanels; ++jp) {
+        const int64_t nj = std::min<int64_t>(NR, F - jp * NR);
         float* dst = u + xi * xi_stride + jp * panel + c * NR;
-        std::memcpy(dst, tmp[xi], sizeof(float) * nj);
+        std::memcpy(dst, tmp + xi * F + jp * NR, sizeof(float) * nj);
         std::fill(dst + nj, dst + NR, 0.0f);  // the microkernel reads whole packed panels
       }
-    }
+  }
 }
 
 }  // namespace
@@ -145,14 +122,18 @@ bool conv_use_winograd(const ConvShape& s) {
     case ConvAlgo::kWinograd: return true;
     default: break;
   }
-  // auto: where Winograd measured faster (1 thread, process CPU time; README "Convolution
-  // performance"). The kernel transform costs ~C F per call whatever the batch, so a few
-  // hundred tiles are needed to pay for it (batch-1 7x7x64->128: 16 tiles, 0.6x; batch 8: 128
-  // tiles, 0.96x; batch 100: 1.25x). A GEMM microkernel that cannot read the transformed
-  // input in place (AVX2, scalar) packs it 16 times per block, which only pays with more
-  // channels (AVX2: 32->64 1.18x, 32->32 1.02x, 16->64 0.99x, 16->16 0.79x; AVX-512 16->16 1.6x).
+  // auto: where Winograd measured faster (1 thread, process CPU time, AVX-512 unless noted).
+  // The kernel transform costs ~C F per call whatever the batch, so enough tiles are needed to
+  // pay for it, more when odd output sizes waste part of the edge tiles (7x7: 49 of 64 outputs
+  // used, 1.72x fewer multiply-adds instead of 2.25x): 7x7x64->128 at batch 4 / 6 / 8 / 100
+  // (64 / 96 / 128 / 1600 tiles): 0.94x / 0.95x / 1.03-1.05x / 1.16-1.25x; 14x14x32->64 at
+  // batch 1 / 2 / 3 (49 / 98 / 147 tiles): 1.07x / 1.13x / 1.11x (AVX2: 1.21x at batch 2).
   const int64_t tiles = s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2);
-  if (tiles < 256) return false;
+  const double reduction = 9.0 * static_cast<double>(s.m()) / (16.0 * tiles);  // 2.25 if full
+  if (tiles < (reduction >= 2.0 ? 96 : 128)) return false;
+  // A GEMM microkernel that cannot read the transformed input in place (AVX2, scalar) packs it
+  // 16 times per block, which only pays with more channels (AVX2 at 4900 tiles: 32->64 1.18x,
+  // 32->32 1.02x, 16->64 0.99x, 16->16 0.79x; AVX-512 16->16 1.6x).
   if (active_table().gemm.strided_a) return s.c >= 16 && s.f >= 16;
   return s.c >= 32 && s.f >= 64;
 }
@@ -167,15 +148,14 @@ void conv2d_fwd_winograd(const ConvShape& s, const float* x, const float* w, con
   const GemmKernel& kern = active_table().gemm;
   const ConvWinogradKernels& wk = active_table().conv_winograd;
   const int MR = kern.mr, NR = kern.nr;
-  FASTCONV_CHECK(NR <= kMaxWinogradNr, "conv2d_fwd_winograd: GEMM tile wider than ",
-                 kMaxWinogradNr);
   const int64_t npanels = (F + NR - 1) / NR;
   const int64_t KC = std::min<int64_t>(kern.kc, C);
 
-  float* u = thread_scratch(kScratchU, static_cast<size_t>(16 * npanels * C * NR + C));
-  transform_kernel(w, C, F, NR, u);
+  // U, then a zero row for padding pixels, then the kernel transform's staging rows.
+  float* u = thread_scratch(kScratchU, static_cast<size_t>(16 * npanels * C * NR + C + 16 * F));
   float* zeros = u + 16 * npanels * C * NR;
   std::fill(zeros, zeros + C, 0.0f);
+  transform_kernel(wk, w, C, F, NR, zeros + C, u);
 
   // Tiles per block: V + M within the L2 budget, whole microkernel row-tiles.
   int64_t TB = kBlockFloats / (16 * (C + F));

@@ -14,6 +14,11 @@
 //       clipped pixels point at private dummy rows: all four are always written).
 //   y = A^T m A (+ bias[j]) (max(0, .) if relu; NaN passes through), with
 //   A^T = [1 1 1 0; 0 1 -1 -1], rows of A^T applied first, in the same order on every ISA.
+// Kernel transform, one input channel, n filters:
+//   g:  g[(r * 3 + q) * tap_stride + j], tap (r, q) of filter j < n (HWIO rows, offset to the
+//       channel).
+//   u:  u[xi * ldu + j] = (G g_j G^T)[xi / 4][xi % 4], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
+//       computed in float64 in the same order on every ISA and rounded once.
 #pragma once
 
 #include <cstdint>
@@ -23,10 +28,13 @@ namespace fastconv {
 using WinogradInFn = void (*)(const float* const* d, int64_t c, float* v, int64_t ldv);
 using WinogradOutFn = void (*)(const float* m, int64_t ldm, int64_t f, const float* bias,
                                bool relu, float* const* y);
+using WinogradKernelFn = void (*)(const float* g, int64_t tap_stride, int64_t n, float* u,
+                                  int64_t ldu);
 
 struct ConvWinogradKernels {
   WinogradInFn input = nullptr;
   WinogradOutFn output = nullptr;
+  WinogradKernelFn kernel = nullptr;
 };
 
 void f32_winograd_in_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
@@ -38,5 +46,8 @@ void f32_winograd_out_ukernel_c8__avx2(const float*, int64_t, int64_t, const flo
                                        float* const*);
 void f32_winograd_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, const float*, bool,
                                            float* const*);
+void f32_winograd_kernel_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);
+void f32_winograd_kernel_ukernel_c8__avx2(const float*, int64_t, int64_t, float*, int64_t);
+void f32_winograd_kernel_ukernel_c16__avx512f(const float*, int64_t, int64_t, float*, int64_t);
 
 }  // namespace fastconv

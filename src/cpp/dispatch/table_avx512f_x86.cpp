@@ -18,7 +18,8 @@ KernelTable make_table_avx512f() {
   t.conv_bwdw = {f32_conv_bwdw_ukernel_12x32__avx512f, 12, 32,
                  "f32_conv_bwdw_ukernel_12x32__avx512f"};
   t.conv_winograd = {f32_winograd_in_ukernel_c16__avx512f,
-                     f32_winograd_out_ukernel_c16__avx512f};
+                     f32_winograd_out_ukernel_c16__avx512f,
+                     f32_winograd_kernel_ukernel_c16__avx512f};
   t.pool.maxpool = f32_maxpool2d_ukernel_c16__avx512f;
   t.pool.maxpool_bwd = f32_maxpool2d_bwd_ukernel_c16__avx512f;
   t.pool.maxpool_name = "f32_maxpool2d_ukernel_c16__avx512f";
