@@ -92,7 +92,8 @@ def test_batch_norm_thread_independent(isa, threads, rng, shape):
 
 @SETTINGS
 @given(shape=shapes, seed=st.integers(0, 2**31), radius=st.sampled_from([0, 1, 2, 5, 40]),
-       params=st.sampled_from([(1.0, 1.0, 0.5), (2.0, 1e-4, 0.75), (1.0, 0.1, 1.0)]))
+       params=st.sampled_from([(1.0, 1.0, 0.5), (2.0, 1e-4, 0.75), (1.0, 0.1, 1.0),
+                               (1.5, 0.3, 0.6)]))  # 0.5 / 0.75 / 1 have sqrt paths in SIMD
 def test_lrn(isa, shape, seed, radius, params):
     bias, alpha, beta = params
     rng = np.random.default_rng(seed)
@@ -134,7 +135,7 @@ def test_lrn_non_finite_and_huge_channels_like_the_reference(isa, bad, c, at, ra
     x = rng.standard_normal((3, c)).astype(np.float32)
     x[1, at] = bad
     dy = rng.standard_normal((3, c)).astype(np.float32)
-    for bias, alpha, beta in ((1.0, 1.0, 0.5), (2.0, 1e-4, 0.75)):
+    for bias, alpha, beta in ((1.0, 1.0, 0.5), (2.0, 1e-4, 0.75), (1.0, 0.5, 1.0), (1.0, 0.2, 0.6)):
         with np.errstate(all="ignore"):
             ref = reference.lrn_fwd(x, radius, bias, alpha, beta)
             rdx = reference.lrn_bwd(x, dy, radius, bias, alpha, beta)
@@ -159,3 +160,17 @@ def test_batch_norm_statistics_far_from_zero(isa, offset, sd, shape):
     ref = reference.batch_norm_fwd(x, ones, zeros, zeros, ones, True, epsilon=0.0)
     assert_within(got[3], ref[3], 2 * 2**-24 * np.abs(ref[3]), "save_mean")
     assert_within(got[4], ref[4], 2e-6 * ref[4], "save_invstd")
+
+
+@pytest.mark.parametrize("c,radius,beta", [(64, 2, 0.75), (37, 5, 0.5), (13, 40, 0.6)])
+def test_lrn_thread_independent(isa, threads, c, radius, beta):
+    rng = np.random.default_rng(c)
+    x = rng.standard_normal((4000, c)).astype(np.float32)
+    dy = rng.standard_normal((4000, c)).astype(np.float32)
+    out = []
+    for t in (1, 2, 3):
+        fastconv.set_num_threads(t)
+        out.append((nn.lrn_fwd(x, radius, 1.0, 1e-2, beta), nn.lrn_bwd(x, dy, radius, 1.0, 1e-2, beta)))
+    for other in out[1:]:
+        for a, b in zip(out[0], other):
+            np.testing.assert_array_equal(a, b)

@@ -22,6 +22,8 @@ KernelTable make_table_avx2() {
   t.nn.relu_bwd = f32_relu_bwd_ukernel_x8__avx2;
   t.nn.adam = f32_adam_ukernel_x8__avx2;
   t.nn.sgd = f32_sgd_ukernel_x8__avx2;
+  t.nn.lrn = f32_lrn_ukernel_c4__avx2;
+  t.nn.lrn_bwd = f32_lrn_bwd_ukernel_c4__avx2;
   t.nn.bias_add = f32_bias_add_ukernel_c8__avx2;
   t.nn.colsum = f32_colsum_ukernel_c32__avx2;
   t.nn.colsum_sqdiff = f32_colsum_sqdiff_ukernel_c32__avx2;

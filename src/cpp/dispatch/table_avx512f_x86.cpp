@@ -27,6 +27,8 @@ KernelTable make_table_avx512f() {
   t.nn.relu_bwd = f32_relu_bwd_ukernel_x16__avx512f;
   t.nn.adam = f32_adam_ukernel_x16__avx512f;
   t.nn.sgd = f32_sgd_ukernel_x16__avx512f;
+  t.nn.lrn = f32_lrn_ukernel_c8__avx512f;
+  t.nn.lrn_bwd = f32_lrn_bwd_ukernel_c8__avx512f;
   t.nn.bias_add = f32_bias_add_ukernel_c16__avx512f;
   t.nn.colsum = f32_colsum_ukernel_c64__avx512f;
   t.nn.colsum_sqdiff = f32_colsum_sqdiff_ukernel_c64__avx512f;

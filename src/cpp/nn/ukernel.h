@@ -152,6 +152,13 @@ void f32_lrn_ukernel_c1__scalar(size_t, size_t, const float*, float*, int64_t, f
                                 float);
 void f32_lrn_bwd_ukernel_c1__scalar(size_t, size_t, const float*, const float*, float*, int64_t,
                                     float, float, float);
+void f32_lrn_ukernel_c4__avx2(size_t, size_t, const float*, float*, int64_t, float, float, float);
+void f32_lrn_ukernel_c8__avx512f(size_t, size_t, const float*, float*, int64_t, float, float,
+                                 float);
+void f32_lrn_bwd_ukernel_c4__avx2(size_t, size_t, const float*, const float*, float*, int64_t,
+                                  float, float, float);
+void f32_lrn_bwd_ukernel_c8__avx512f(size_t, size_t, const float*, const float*, float*, int64_t,
+                                     float, float, float);
 void f32_sgd_ukernel_x1__scalar(size_t, float*, const float*, float*, float, float, bool);
 void f32_sgd_ukernel_x8__avx2(size_t, float*, const float*, float*, float, float, bool);
 void f32_sgd_ukernel_x16__avx512f(size_t, float*, const float*, float*, float, float, bool);
