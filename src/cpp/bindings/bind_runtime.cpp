@@ -54,6 +54,8 @@ FASTCONV_BINDING(runtime) {
         set_active_isa(isa);
       },
       "Switch the kernel table (tests/benchmarks).");
+  m.def("release_free_memory", &release_free_memory,
+        "Give free heap memory back to the OS (only with fastconv's malloc tuning in effect).");
   m.def("get_num_threads", &get_num_threads);
   m.def("set_num_threads", &set_num_threads);
 }

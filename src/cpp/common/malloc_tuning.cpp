@@ -50,4 +50,12 @@ bool tune_malloc() {
 
 bool malloc_tuned() { return g_tuned; }
 
+bool release_free_memory() {
+#if defined(__GLIBC__)
+  return g_tuned && malloc_trim(0) == 1;
+#else
+  return false;
+#endif
+}
+
 }  // namespace fastconv

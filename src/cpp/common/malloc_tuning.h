@@ -17,4 +17,9 @@ namespace fastconv {
 bool tune_malloc();
 bool malloc_tuned();
 
+// Returns free heap memory to the OS (glibc malloc_trim) when the tuning is in effect: with the
+// raised trim threshold, a large temporary (e.g. the buffers of decompressing a data set) would
+// otherwise stay resident next to the arrays made from it. Returns whether memory was released.
+bool release_free_memory();
+
 }  // namespace fastconv
