@@ -269,3 +269,15 @@ def test_auto_routing(isa, algo, rng):
     x, w = _rand(rng, (8, 14, 14, 32)), _rand(rng, (3, 3, 32, 64))
     for kw in (dict(strides=2), dict(dilation_rate=2)):
         np.testing.assert_array_equal(run("winograd", x, w, **kw), run("direct", x, w, **kw))
+
+
+def test_winograd_deep_channels_split_depth(isa, algo, rng):
+    # C above the GEMM kernel's depth block (256 scalar/AVX2, 384 AVX-512): the 16 products
+    # accumulate over depth blocks in a fixed order.
+    algo("winograd")
+    x, w, b = _rand(rng, (1, 5, 6, 400)), _rand(rng, (3, 3, 400, 20)), _rand(rng, (20,))
+    pads = ((1, 1), (0, 2))
+    y = ops.conv2d_fwd(x, w, b, (1, 1), pads)
+    expected = reference.conv2d_fwd(x, w, b, (1, 1), pads)
+    bound = winograd_bound(np.abs(x), np.abs(w), pads, expected.shape[1:3], np.abs(b))
+    assert_within(y, expected, bound, f"winograd C=400 [{isa}]")
