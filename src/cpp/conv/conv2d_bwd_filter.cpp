@@ -180,14 +180,15 @@ void bwd_filter_chunked(const ConvShape& s, int64_t min_pix, float* dw, float* d
     std::fill(out, out + total, 0.0f);
     range(t * chunk, std::min(M, (t + 1) * chunk), out);
   }
-  for (int64_t e = 0; e < total; ++e) {
-    float v = partial[e];
-    for (int64_t t = 1; t < nchunks; ++t) v += partial[t * total + e];
-    if (e < K * F)
-      dw[e] = v;
-    else if (db != nullptr)
-      db[e - K * F] = v;
+  // Sum the partials into the first, chunk by chunk (contiguous, vectorised; each element is
+  // still p0 + p1 + p2 + ... in chunk order), then split it into dw and db.
+  float* sum = partial;
+  for (int64_t t = 1; t < nchunks; ++t) {
+    const float* part = partial + t * total;
+    for (int64_t e = 0; e < total; ++e) sum[e] += part[e];
   }
+  std::copy(sum, sum + K * F, dw);
+  if (db != nullptr) std::copy(sum + K * F, sum + total, db);
 }
 
 // The direct path (few input channels): packed im2col rows with a trailing 1, so db rides
