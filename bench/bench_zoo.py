@@ -18,8 +18,11 @@ medians of --repeat runs after --warmup; ratio = torch ms / fastconv ms (> 1: fa
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -180,17 +183,35 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--csv", action="store_true")
+    ap.add_argument("--_torch-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     try:
         import torch
     except ImportError:
         torch = None
 
+    # The peer is timed in a fresh process where fastconv leaves malloc alone
+    # (FASTCONV_MALLOC_TUNING=0): fastconv's import-time malloc tuning is process-wide and would
+    # otherwise speed PyTorch up as well, which a PyTorch user does not get.
+    torch_ms = {}
+    if torch is not None and not args._torch_only:
+        argv = [sys.executable, __file__, "--_torch-only", "--cases", *args.cases, "--threads",
+                *map(str, args.threads), "--repeat", str(args.repeat), "--warmup",
+                str(args.warmup)]
+        out = subprocess.run(argv, check=True, capture_output=True, text=True,
+                             env=dict(os.environ, FASTCONV_MALLOC_TUNING="0")).stdout
+        for line in out.splitlines():
+            if line.startswith("TORCH "):
+                _, case, thr, ms = line.split()
+                torch_ms[(case, int(thr))] = float(ms)
+
     info = fc.cpu_info()
     print(f"# CPU: {platform.processor() or info.get('brand', '?')} | ISA: {info.get('isa', '?')}"
           f" | fastconv {fc.__version__} | numpy {np.__version__}"
           f" | torch {torch.__version__ if torch else 'not installed'}"
           f" | Python {platform.python_version()}")
+    print(f"# fastconv malloc tuning: {'on' if info.get('malloc_tuned') else 'off'}; torch is timed "
+          "in a separate process with glibc malloc's defaults")
     cols = ["case", "batch", "threads", "fastconv ms", "img/s", "torch ms", "torch img/s",
             "ratio", "max err"]
     print(",".join(cols) if args.csv else
@@ -225,9 +246,13 @@ def main():
             else:
                 def fc_run():
                     model(x, training=False)
-            ms = median_ms(fc_run, args.warmup, args.repeat)
             tms = float("nan")
-            if tnet is not None:
+            if args._torch_only:
+                ms = float("nan")
+            else:
+                ms = median_ms(fc_run, args.warmup, args.repeat)
+                tms = torch_ms.get((case, threads), float("nan"))
+            if tnet is not None and args._torch_only:
                 torch.set_num_threads(threads)
                 if train:
                     tnet.train()
@@ -242,6 +267,8 @@ def main():
                         with torch.no_grad():
                             tnet(xt)
                 tms = median_ms(t_run, args.warmup, args.repeat)
+                print(f"TORCH {case} {threads} {tms!r}", flush=True)
+                continue
             n = shape[0]
             vals = [case, n, threads, f"{ms:.1f}", f"{n / ms * 1e3:.1f}", f"{tms:.1f}",
                     f"{n / tms * 1e3:.1f}", f"{tms / ms:.2f}", f"{err:.1e}"]
