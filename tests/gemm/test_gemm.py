@@ -138,9 +138,11 @@ def test_accepts_array_likes_and_converts(isa):
 
 
 # (m, n, k): threads split M or N depending on the shape; 300 rows are above the in-place-B
-# row limit for one thread but below it per thread for two.
+# row limit for one thread but below it per thread for two; m <= MR takes the shallow-KC
+# matrix-vector blocking.
 @pytest.mark.parametrize("size", [(200, 300, 500), (100, 256, 2048), (1000, 37, 64),
-                                  (300, 520, 70), (37, 700, 400), (5, 3, 1000)])
+                                  (300, 520, 70), (37, 700, 400), (5, 3, 1000),
+                                  (1, 4096, 1000), (12, 700, 333)])  # shallow-KC GEMV path
 def test_bit_identical_for_any_thread_count(isa, threads, rng, size):
     m, n, k = size
     a = rng.standard_normal((m, k)).astype(np.float32)

@@ -128,11 +128,20 @@ void run_block(const GemmProblem& g, const GemmKernel& kern, int64_t i_begin, in
   const int MR = kern.mr, NR = kern.nr;
   const int64_t rows = i_end - i_begin, cols = j_end - j_begin;
   const int64_t MC = std::min(kern.mc, round_up(rows, MR));
-  const int64_t KC = std::min(kern.kc, g.k);
   const int64_t NC = std::min(kern.nc, round_up(cols, NR));
   // B read in place: see use_b_in_place().
   int64_t ldb = 0;
   const float* b_direct = use_b_in_place(g, kern, rows, &ldb);
+  // A matrix-vector-like product (op(A) at most one micro-panel tall) is a stream over B. With
+  // the usual KC, each NR-column panel walks KC rows ldb floats apart: one cache line per 4 KiB
+  // page, too many interleaved streams for the prefetchers, so AlexNet's 9216 x 4096 layer at
+  // batch 1 read its 151 MB at 7 GB/s. A shallow KC sweeps a band of kGemvKC whole rows across
+  // all panels instead: kGemvKC sequential streams (8 measured best of 4..64: 151 MB in 10 ms).
+  // g.m alone decides, so the depth blocking, and with it the result, is the same for any
+  // thread count.
+  constexpr int64_t kGemvKC = 8;
+  const int64_t KC = (b_direct != nullptr && g.m <= MR) ? std::min(kGemvKC, g.k)
+                                                        : std::min(kern.kc, g.k);
   int64_t lda = 0;
   const float* a_direct = use_a_in_place(g, kern, cols, &lda);
   // Scratch owned by this thread (thread_local): OpenMP keeps its workers alive between
