@@ -205,10 +205,11 @@ def _positive(kind):
 _RUN_KEYS = ("model", "dataset", "ensemble", "augment", "limit", "batch_size", "lr", "seed")
 
 
-def _check_run_matches(out: str, settings: dict) -> None:
+def _check_run_matches(out: str, settings: dict) -> dict:
+    """The stored run.json settings (empty for a new run); raises if they differ."""
     path = os.path.join(out, "run.json")
     if not os.path.exists(path):
-        return
+        return {}
     try:
         with open(path) as f:
             old = json.load(f)
@@ -219,6 +220,25 @@ def _check_run_matches(out: str, settings: dict) -> None:
     if diff:
         raise CliError(f"--out {out} holds a different run ({'; '.join(diff)}); "
                        f"use another --out, or --no-resume to overwrite it")
+    return old
+
+
+def _lr_factor(epoch: int, halve_every) -> float:
+    """Learning-rate factor of 1-based `epoch` when the rate halves every `halve_every` epochs
+    (None: constant), the best lab's staircase schedule."""
+    return 1.0 if not halve_every else 0.5 ** ((epoch - 1) // halve_every)
+
+
+def _check_schedule_resumable(out: str, old: dict, new_every, done: int) -> None:
+    """A run may resume under a different --lr-halve-every only if both schedules gave the same
+    rates for the `done` epochs already trained."""
+    old_every = old.get("lr_halve_every")
+    if old_every == new_every:
+        return
+    if any(_lr_factor(e, old_every) != _lr_factor(e, new_every) for e in range(1, done + 1)):
+        raise CliError(f"--out {out} was trained {done} epochs with --lr-halve-every "
+                       f"{old_every}; resuming with {new_every} would change the rates of epochs "
+                       f"already done; use another --out, or --no-resume to overwrite it")
 
 
 def _accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -323,8 +343,9 @@ def cmd_train(args) -> int:
                 "augment": args.augment, "limit": args.limit, "batch_size": args.batch_size,
                 "lr": args.lr, "seed": args.seed}
     ckpt_dir = os.path.join(out, "ckpts")
+    old_settings: dict = {}
     if args.resume:
-        _check_run_matches(out, settings)
+        old_settings = _check_run_matches(out, settings)
     elif os.path.isdir(ckpt_dir):
         # starting over: the old checkpoints (and their numbering) must not mix with the new run
         import shutil
@@ -366,6 +387,7 @@ def cmd_train(args) -> int:
             raise CliError(f"cannot resume from {latest}: {exc} (use --no-resume or another "
                            f"--out)")
         start = int(np.asarray(epoch_var))
+        _check_schedule_resumable(out, old_settings, args.lr_halve_every, start)
         if os.path.exists(history_path):
             with open(history_path) as f:
                 history = [h for h in json.load(f) if h["epoch"] <= start]
@@ -373,7 +395,8 @@ def cmd_train(args) -> int:
     elif args.resume:
         _say(f"no checkpoint in {ckpt_dir}: starting a new run (re-running with the same --out "
              f"resumes)")
-    _atomic_json(os.path.join(out, "run.json"), dict(settings, fastconv=fastconv.__version__))
+    _atomic_json(os.path.join(out, "run.json"), dict(settings, lr_halve_every=args.lr_halve_every,
+                                                      fastconv=fastconv.__version__))
 
     info = fastconv.cpu_info()
     n_params = sum(int(np.prod(v.shape)) for v in models[0].trainable_variables)
@@ -381,7 +404,9 @@ def cmd_train(args) -> int:
          f"{fastconv.get_num_threads()} | model {args.model} ({n_params:,} trainable params)"
          f"{f' x {args.ensemble}' if args.ensemble > 1 else ''} | {args.dataset}: "
          f"{len(x_train)} train / {len(x_test)} test images | batch {args.batch_size} | "
-         f"Adam lr {args.lr}{' | augment: rotate +-15 deg, shift +-2 px' if args.augment else ''}"
+         f"Adam lr {args.lr}"
+         f"{f' halved every {args.lr_halve_every} epochs' if args.lr_halve_every else ''}"
+         f"{' | augment: rotate +-15 deg, shift +-2 px' if args.augment else ''}"
          f" | out {out}")
 
     tqdm = _tqdm() if args.progress else None
@@ -390,6 +415,8 @@ def cmd_train(args) -> int:
     steps = math.ceil(len(x_train) / args.batch_size)
     eval_bs = max(args.batch_size, 500)
     for epoch in range(start + 1, args.epochs + 1):
+        for opt in optimizers:
+            opt.learning_rate = args.lr * _lr_factor(epoch, args.lr_halve_every)
         rng = np.random.default_rng([args.seed, epoch])
         order = rng.permutation(len(x_train))
         loss_sum = correct = seen = 0.0
@@ -421,7 +448,7 @@ def cmd_train(args) -> int:
         ips = len(x_train) * len(models) / train_time
         row = {"epoch": epoch, "loss": loss_sum / seen, "train_acc": correct / seen,
                "test_acc": ens_acc, "test_acc_models": accs, "images_per_s": ips,
-               "train_seconds": train_time}
+               "train_seconds": train_time, "lr": float(optimizers[0].learning_rate)}
         history.append(row)
         epoch_var.assign(np.float32(epoch))
         path = manager.save()
@@ -636,6 +663,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_positive(int), default=100, help="default 100")
     t.add_argument("--lr", type=_positive(float), default=1e-3, help="Adam learning rate "
                    "(default 0.001)")
+    t.add_argument("--lr-halve-every", type=_positive(int), default=None, metavar="N",
+                   help="halve the learning rate every N epochs (the best lab: 5; default: "
+                   "constant)")
     t.add_argument("--threads", type=_positive(int), default=None,
                    help="kernel threads (default: OMP_NUM_THREADS or all cores)")
     t.add_argument("--augment", action="store_true", help="random rotation +-15 deg and shift "

@@ -81,6 +81,26 @@ def test_train_resumes_and_continues_epoch_count(trained_run, shared_data, capsy
     assert "already done" in capsys.readouterr().out
 
 
+
+def test_lr_halve_every_schedule_and_resume_rules(trained_run, shared_data, capsys, tmp_path):
+    import shutil
+
+    assert [cli._lr_factor(e, 5) for e in (1, 5, 6, 10, 11)] == [1, 1, 0.5, 0.5, 0.25]
+    assert cli._lr_factor(7, None) == 1
+    out = tmp_path / "run"
+    shutil.copytree(trained_run, out)
+    # epoch 1 ran at the base rate under either schedule: resuming with halving every epoch is
+    # allowed, and epoch 2 runs at half the rate
+    argv = ["train", "--out", str(out), "--no-plots", "--lr-halve-every", "1"] + TINY
+    assert cli.main(argv + ["--epochs", "2"]) == 0
+    history = json.loads((out / "history.json").read_text())
+    assert [h["lr"] for h in history[1:]] == [0.0005]
+    assert "halved every 1 epochs" in capsys.readouterr().out
+    # epoch 2 ran at 0.0005; a constant schedule would rewrite that history: refused
+    assert cli.main(["train", "--out", str(out), "--no-plots", "--epochs", "3"] + TINY) == 1
+    err = capsys.readouterr().err
+    assert "--lr-halve-every" in err and len(err.strip().splitlines()) == 1
+
 def test_train_refuses_a_different_run_in_the_same_out(trained_run, shared_data, capsys):
     rc = cli.main(["train", "--epochs", "1", "--out", str(trained_run), "--model", "lab_cnn_bn"]
                   + TINY)
