@@ -235,7 +235,10 @@ void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, floa
   // CPU time, lab layer 14x14x32->64: 6.5 -> 6.1 ms). Fewer channels make kr-row tiles too
   // short to keep the FMA units busy (AlexNet's 11x11x3: 79 ms f+b on the GEMM path, 98 here),
   // and a pointwise conv is a plain GEMM of x^T.
-  if (M > 0 && s.c >= 8 && !pointwise) {
+  // Below two chunks of pixels (M < 4096: ResNet's late stages at small images) the tap path
+  // would run on one thread with a few dozen pixels per microkernel call; the GEMM driver
+  // splits the K x F result between threads instead.
+  if (M >= 4096 && s.c >= 8 && !pointwise) {
     conv2d_bwd_filter_taps(s, x, dy, dw, db);
     return;
   }
