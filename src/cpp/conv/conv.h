@@ -33,6 +33,23 @@ void conv_finish_shape(ConvShape* s, const char* op);
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float* bias, bool relu,
                 float* y);
 
+// Supplies the forward pass's weight operand (K x F, K = KH*KW*C in tap-major order) panel by
+// panel: pack(j0, nj, nr, dst) writes columns [j0, j0 + nj) as a K x nr block, row k at
+// dst + k * nr, zeros in columns nj..nr-1. Called concurrently for different panels.
+class ConvWeightSource {
+ public:
+  virtual ~ConvWeightSource() = default;
+  virtual void pack(int64_t j0, int64_t nj, int nr, float* dst) const = 0;
+};
+
+// The forward pass on the indirect-GEMM path with the weights taken from `w` (so a caller can
+// present a transformed kernel, e.g. backward-data's flipped transpose, without materialising
+// it). Returns false, doing nothing, where that path does not apply to `s` (no such kernel for
+// the ISA, a depth too large for it, or the single-channel direct kernel would be used): the
+// caller then materialises the kernel and calls conv2d_fwd.
+bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource& w,
+                      const float* bias, bool relu, float* y);
+
 // dy (N,OH,OW,F), w (KH,KW,C,F) -> dx (N,H,W,C).
 void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float* dx);
 

@@ -31,6 +31,27 @@ namespace fastconv {
 namespace {
 
 constexpr int64_t kMaxIgemmDepth = 8192;  // 8192 x 32 floats = 1 MiB weight panel
+// Packed weights up to this size are walked whole for every tile of pixels (they stay in L2).
+constexpr int64_t kL2Weights = int64_t{1} << 20;
+constexpr int64_t kSmallRun = 8;  // tiles per task when the weights fit in L2
+constexpr int64_t kBigRun = 16;   // most tiles per task (one panel each) when they do not
+constexpr int64_t kMinTasks = 4;  // tasks wanted for 2 threads (see the thread cap below)
+
+// The HWIO kernel itself: column block [j0, j0 + nj) of the K x F matrix, row by row.
+class PlainWeights final : public ConvWeightSource {
+ public:
+  PlainWeights(const float* w, int64_t k, int64_t f) : w_(w), k_(k), f_(f) {}
+  void pack(int64_t j0, int64_t nj, int nr, float* dst) const override {
+    for (int64_t k = 0; k < k_; ++k) {
+      std::memcpy(dst + k * nr, w_ + k * f_ + j0, sizeof(float) * nj);
+      std::fill(dst + k * nr + nj, dst + (k + 1) * nr, 0.0f);
+    }
+  }
+
+ private:
+  const float* w_;
+  int64_t k_, f_;
+};
 
 void conv2d_fwd_gemm(const ConvShape& s, const float* x, const float* w, const float* bias,
                      bool relu, float* y) {
@@ -65,12 +86,6 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float*
     conv2d_fwd_winograd(s, x, w, bias, relu, y);
     return;
   }
-  const ConvIgemmKernel& kern = active_table().conv_igemm;
-  if (kern.ukernel == nullptr || K > kMaxIgemmDepth) {
-    conv2d_fwd_gemm(s, x, w, bias, relu, y);
-    return;
-  }
-  const int MR = kern.mr, NR = kern.nr;
   const int64_t ntaps = s.kh * s.kw;
 
   // One input channel and <= 9 taps (the first layer on grey images): the direct kernel keeps
@@ -103,19 +118,24 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float*
     return;
   }
 
-  // Weights (K x F) into NR-column panels, zero past F. Slot 2 of the calling thread; the
-  // workers only read it.
+  PlainWeights source(w, K, F);
+  if (!conv2d_fwd_igemm(s, x, source, bias, relu, y)) conv2d_fwd_gemm(s, x, w, bias, relu, y);
+}
+
+bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource& wsrc,
+                      const float* bias, bool relu, float* y) {
+  const ConvIgemmKernel& kern = active_table().conv_igemm;
+  const int64_t M = s.m(), K = s.k(), F = s.f, C = s.c;
+  const int64_t ntaps = s.kh * s.kw;
+  if (kern.ukernel == nullptr || K > kMaxIgemmDepth) return false;
+  if (C == 1 && ntaps <= 9 && active_table().conv_direct1.ukernel != nullptr) return false;
+  if (M == 0) return true;
+  const int MR = kern.mr, NR = kern.nr;
   const int64_t npanels = (F + NR - 1) / NR;
+
+  // Packed weight panels (K x NR each), then the zero row that padding taps and rows past the
+  // last pixel point at. Slot 2 of the calling thread; the team fills and reads it.
   float* wp = thread_scratch(2, static_cast<size_t>(npanels * K * NR + C));
-  for (int64_t jp = 0; jp < npanels; ++jp) {
-    const int64_t j0 = jp * NR, nj = std::min<int64_t>(NR, F - j0);
-    float* dst = wp + jp * K * NR;
-    for (int64_t k = 0; k < K; ++k) {
-      std::memcpy(dst + k * NR, w + k * F + j0, sizeof(float) * nj);
-      std::fill(dst + k * NR + nj, dst + (k + 1) * NR, 0.0f);
-    }
-  }
-  // The zero row that padding taps and rows past the last pixel point at.
   float* zeros = wp + npanels * K * NR;
   std::fill(zeros, zeros + C, 0.0f);
 
@@ -126,65 +146,105 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float*
       tap_off[ki * s.kw + kj] = (ki * s.dh * s.w + kj * s.dw) * C;
   const int64_t eh = (s.kh - 1) * s.dh, ew = (s.kw - 1) * s.dw;
 
+  // The pointer table of the MR output pixels starting at m0 (tap-major, see conv_ukernel.h).
+  auto fill_ptrs = [&](int64_t m0, int m, const float** ptrs) {
+    int64_t ow = m0 % s.ow, t = m0 / s.ow;
+    int64_t oh = t % s.oh, n = t / s.oh;
+    for (int i = 0; i < MR; ++i) {
+      if (i >= m) {
+        for (int64_t tap = 0; tap < ntaps; ++tap) ptrs[tap * MR + i] = zeros;
+        continue;
+      }
+      const float* img = x + n * s.h * s.w * C;
+      const int64_t ih0 = oh * s.sh - s.pt, iw0 = ow * s.sw - s.pl;
+      const float** row_ptrs = ptrs + i;
+      if (ih0 >= 0 && ih0 + eh < s.h && iw0 >= 0 && iw0 + ew < s.w) {
+        // The whole receptive field is inside the image: every tap is a fixed offset.
+        const float* base = img + (ih0 * s.w + iw0) * C;
+        for (int64_t tap = 0; tap < ntaps; ++tap) row_ptrs[tap * MR] = base + tap_off[tap];
+      } else {
+        for (int64_t ki = 0, tap = 0; ki < s.kh; ++ki) {
+          const int64_t ih = ih0 + ki * s.dh;
+          const bool row_ok = ih >= 0 && ih < s.h;
+          for (int64_t kj = 0; kj < s.kw; ++kj, ++tap) {
+            const int64_t iw = iw0 + kj * s.dw;
+            row_ptrs[tap * MR] =
+                (row_ok && iw >= 0 && iw < s.w) ? img + (ih * s.w + iw) * C : zeros;
+          }
+        }
+      }
+      if (++ow == s.ow) {
+        ow = 0;
+        if (++oh == s.oh) {
+          oh = 0;
+          ++n;
+        }
+      }
+    }
+  };
+
+  // Work is cut into tasks of (a run of pixel tiles) x (a range of weight panels).
+  // Weights that fit in L2 next to the pixels (the lab CNN, ResNet's early stages): a task is 8
+  // tiles against every panel, so a tile's pointer table and input rows are reused across all
+  // panels while the weights stay in L2. Larger weights (ResNet's late stages: 3x3x512x512 is
+  // 9.4 MB): walking all of them per tile streams them from L3 or memory once per 12 pixels,
+  // which held a batch-1 7x7x512 layer at 50 GF/s on 1 or 2 threads. There a task is up to 16
+  // tiles against one panel: the panel is read into L2 once per 16 tiles, and with few pixels
+  // (batch 1, 7x7) the panels give the threads something to share.
   const int64_t nblocks = (M + MR - 1) / MR;
-  // At least two dynamic chunks of 8 tiles per thread: every thread of the team has to be
-  // scheduled to reach the closing barrier, which on a busy machine can cost milliseconds, so a
-  // team only pays when there is work to share (batch-1 lab CNN 7x7x64 -> 128: 5 tiles, 24 ms on
-  // 2 threads instead of 70 us before this cap).
-  const int64_t nchunks = (nblocks + 7) / 8;
+  const bool big_weights = npanels * K * NR * static_cast<int64_t>(sizeof(float)) > kL2Weights;
+  int64_t run, nruns, groups;  // tasks: nruns runs of `run` tiles x `groups` groups of panels
+  if (big_weights) {
+    nruns = (nblocks + kBigRun - 1) / kBigRun;
+    run = (nblocks + nruns - 1) / nruns;  // balanced: 17 tiles run as 9 + 8, not 16 + 1
+    groups = npanels;
+  } else {
+    run = kSmallRun;
+    nruns = (nblocks + run - 1) / run;
+    // Few pixels (batch 1): split the panels too, so that two threads have work (14x14x256
+    // -> 1024 at batch 1: 17 tiles, 3 runs).
+    groups = nruns >= kMinTasks ? 1 : std::min(npanels, (kMinTasks + nruns - 1) / nruns);
+  }
+  const int64_t group = (npanels + groups - 1) / groups;  // panels per group
+  groups = (npanels + group - 1) / group;
+  const int64_t ntasks = nruns * groups;
+  // At least two tasks per thread: every thread of the team has to be scheduled to reach the
+  // closing barrier, which on a busy machine can cost milliseconds, so a team only pays when
+  // there is work to share (batch-1 lab CNN 7x7x64 -> 128: 5 tiles, 24 ms on 2 threads instead
+  // of 70 us before this cap).
   const int nt = static_cast<int>(std::max<int64_t>(
-      1, std::min<int64_t>(threads_for(2.0 * M * K * F, 1.0e6), nchunks / 2)));
+      1, std::min<int64_t>(threads_for(2.0 * M * K * F, 1.0e6), ntasks / 2)));
 #pragma omp parallel num_threads(nt)
   {
+#pragma omp for schedule(static)
+    for (int64_t jp = 0; jp < npanels; ++jp) {
+      const int64_t j0 = jp * NR;
+      wsrc.pack(j0, std::min<int64_t>(NR, F - j0), NR, wp + jp * K * NR);
+    }
     std::vector<const float*> ptrs(static_cast<size_t>(ntaps * MR));
     UkernelParams params;
     params.relu = relu;
-    // Dynamic blocks of pixel tiles: a thread delayed on a busy machine takes fewer of them.
-#pragma omp for schedule(dynamic, 8)
-    for (int64_t blk = 0; blk < nblocks; ++blk) {
-      const int64_t m0 = blk * MR;
-      const int m = static_cast<int>(std::min<int64_t>(MR, M - m0));
-      int64_t ow = m0 % s.ow, t = m0 / s.ow;
-      int64_t oh = t % s.oh, n = t / s.oh;
-      for (int i = 0; i < MR; ++i) {
-        if (i >= m) {
-          for (int64_t tap = 0; tap < ntaps; ++tap) ptrs[tap * MR + i] = zeros;
-          continue;
+    // Dynamic tasks: a thread delayed on a busy machine takes fewer of them. Consecutive tasks
+    // share a run of tiles (its input rows stay in L2) and step through the panels.
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t task = 0; task < ntasks; ++task) {
+      const int64_t r = task / groups;
+      const int64_t p0 = (task % groups) * group, p1 = std::min(npanels, p0 + group);
+      const int64_t b_end = std::min(nblocks, (r + 1) * run);
+      for (int64_t blk = r * run; blk < b_end; ++blk) {
+        const int64_t m0 = blk * MR;
+        const int m = static_cast<int>(std::min<int64_t>(MR, M - m0));
+        fill_ptrs(m0, m, ptrs.data());
+        for (int64_t jp = p0; jp < p1; ++jp) {
+          const int64_t j0 = jp * NR;
+          params.bias = bias ? bias + j0 : nullptr;
+          kern.ukernel(ntaps, C, ptrs.data(), wp + jp * K * NR, y + m0 * F + j0, F, m,
+                       static_cast<int>(std::min<int64_t>(NR, F - j0)), params);
         }
-        const float* img = x + n * s.h * s.w * C;
-        const int64_t ih0 = oh * s.sh - s.pt, iw0 = ow * s.sw - s.pl;
-        const float** row_ptrs = ptrs.data() + i;
-        if (ih0 >= 0 && ih0 + eh < s.h && iw0 >= 0 && iw0 + ew < s.w) {
-          // The whole receptive field is inside the image: every tap is a fixed offset.
-          const float* base = img + (ih0 * s.w + iw0) * C;
-          for (int64_t tap = 0; tap < ntaps; ++tap) row_ptrs[tap * MR] = base + tap_off[tap];
-        } else {
-          for (int64_t ki = 0, tap = 0; ki < s.kh; ++ki) {
-            const int64_t ih = ih0 + ki * s.dh;
-            const bool row_ok = ih >= 0 && ih < s.h;
-            for (int64_t kj = 0; kj < s.kw; ++kj, ++tap) {
-              const int64_t iw = iw0 + kj * s.dw;
-              row_ptrs[tap * MR] =
-                  (row_ok && iw >= 0 && iw < s.w) ? img + (ih * s.w + iw) * C : zeros;
-            }
-          }
-        }
-        if (++ow == s.ow) {
-          ow = 0;
-          if (++oh == s.oh) {
-            oh = 0;
-            ++n;
-          }
-        }
-      }
-      for (int64_t jp = 0; jp < npanels; ++jp) {
-        const int64_t j0 = jp * NR;
-        params.bias = bias ? bias + j0 : nullptr;
-        kern.ukernel(ntaps, C, ptrs.data(), wp + jp * K * NR, y + m0 * F + j0, F, m,
-                     static_cast<int>(std::min<int64_t>(NR, F - j0)), params);
       }
     }
   }
+  return true;
 }
 
 }  // namespace fastconv
