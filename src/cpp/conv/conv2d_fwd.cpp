@@ -141,6 +141,8 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
       tap_off[ki * s.kw + kj] = (ki * s.dh * s.w + kj * s.dw) * C;
   const int64_t eh = (s.kh - 1) * s.dh, ew = (s.kw - 1) * s.dw;
 
+  const bool pointwise = ntaps == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pb == 0 &&
+                         s.pl == 0 && s.pr == 0;
   float* zeros = nullptr;  // C zeros, set below
   // The pointer table of the MR output pixels starting at m0 (tap-major, see conv_ukernel.h).
   auto fill_ptrs = [&](int64_t m0, int m, const float** ptrs) {
@@ -252,6 +254,16 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
         const int64_t m0 = blk * MR;
         const int m = static_cast<int>(std::min<int64_t>(MR, M - m0));
         fill_ptrs(m0, m, ptrs.data());
+        // A pointwise convolution reads each pixel once (for every panel of the task, but the
+        // tile's rows stay in L1 between panels), from MR row streams of C floats: too short
+        // for the hardware prefetchers to ramp up, so the tile's first pass waited on memory.
+        // The next tile's rows are the contiguous block after this tile's: fetch them now
+        // (1x1 256 -> 64 at 8x56x56, 1 thread: 12.6 -> 10.0 ms).
+        if (pointwise && m0 + 2 * MR <= M) {
+          const char* nxt = reinterpret_cast<const char*>(x + (m0 + MR) * C);
+          const char* end = reinterpret_cast<const char*>(x + (m0 + 2 * MR) * C);
+          for (; nxt < end; nxt += 64) __builtin_prefetch(nxt, 0, 3);
+        }
         for (int64_t jp = p0; jp < p1; ++jp) {
           const int64_t j0 = jp * NR;
           params.bias = bias ? bias + j0 : nullptr;
