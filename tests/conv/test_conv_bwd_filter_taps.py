@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastconv
-from fastconv import reference
+from fastconv import _core, reference
 from fastconv.ops import conv as C
 from assertions import assert_within
 
@@ -22,6 +22,18 @@ CASES = [
     ((3, 45, 43, 17), (2, 3, 40), (1, 1), ((0, 0), (1, 1)), (2, 1)),       # 5418, dilated
     ((2, 50, 50, 32), (5, 5, 8), (1, 1), ((2, 2), (2, 2)), (1, 1)),        # 5000, 5x5
 ]
+
+
+@pytest.fixture(autouse=True)
+def _direct_algo():
+    """3x3 stride-1 cases would take the Winograd path under 'auto'
+    (test_conv_wgrad_winograd.py): force the per-tap path they are here for."""
+    previous = _core.get_conv_algo()
+    _core.set_conv_algo("direct")
+    try:
+        yield
+    finally:
+        _core.set_conv_algo(previous)
 
 
 def _run(x, dy, w_shape, strides, pads, dilation):

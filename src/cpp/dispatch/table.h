@@ -7,6 +7,7 @@
 #include "dispatch/isa.h"
 #include "conv/conv_ukernel.h"
 #include "conv/winograd_ukernel.h"
+#include "conv/winograd_wgrad_ukernel.h"
 #include "gemm/ukernel.h"
 #include "nn/ukernel.h"
 #include "pool/ukernel.h"
@@ -22,6 +23,7 @@ struct KernelTable {
   ConvDirect1Kernel conv_direct1;  // forward, one input channel, <= 9 taps (conv_ukernel.h)
   ConvBwdFilterKernel conv_bwdw;
   ConvWinogradKernels conv_winograd;  // F(2x2, 3x3) transforms (conv/winograd_ukernel.h)  // backward-filter for few input channels (conv_ukernel.h)
+  ConvWinogradWgradKernels conv_winograd_wgrad;  // F(3x3, 2x2) backward-filter transforms
   PoolKernels pool;
   NnKernels nn;
 };

@@ -15,6 +15,8 @@ KernelTable make_table_avx2() {
   t.conv_bwdw = {f32_conv_bwdw_ukernel_6x16__avx2, 6, 16, "f32_conv_bwdw_ukernel_6x16__avx2"};
   t.conv_winograd = {f32_winograd_in_ukernel_c8__avx2, f32_winograd_out_ukernel_c8__avx2,
                      f32_winograd_kernel_ukernel_c8__avx2};
+  t.conv_winograd_wgrad = {f32_winograd_wgrad_dy_ukernel_c8__avx2,
+                           f32_winograd_wgrad_out_ukernel_c8__avx2};
   t.pool.maxpool = f32_maxpool2d_ukernel_c8__avx2;
   t.pool.maxpool_bwd = f32_maxpool2d_bwd_ukernel_c8__avx2;
   t.pool.maxpool_name = "f32_maxpool2d_ukernel_c8__avx2";

@@ -1,0 +1,303 @@
+// Winograd F(3x3, 2x2) backward-filter for 3x3 / stride 1 / dilation 1 convolutions.
+//
+// dW[k][l][c][f] = sum over n, oh, ow of x[n][oh + k - pt][ow + l - pl][c] dy[n][oh][ow][f]
+// (x zero outside the image). The outputs are cut into 2x2 tiles, as in the forward
+// (conv2d_winograd.cpp): tile t = (n, th, tw) owns outputs (2 th + a, 2 tw + b), a, b in {0, 1}
+// (outputs past OH / OW get dy = 0), and reads the 4x4 input patch d_t whose top-left pixel is
+// (2 th - pt, 2 tw - pl), the same patch the forward transforms. Per tile, the 3x3 gradient is
+// the F(3x3, 2x2) algorithm of conv/winograd_wgrad_ukernel.h:
+//   dW_t = G^T [(A e_t A^T) (.) (B^T d_t B)] G,
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   (the forward's input transform, reused),
+//   A   = [1 0; 1 1; 1 -1; 0 1],   G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 -1],
+// so with V_xi (tiles x C) and E_xi (tiles x F) the 16 positions of the transformed tiles,
+//   M_xi[C x F] = sum over tiles of V_xi^T E_xi     (16 independent GEMMs of depth = tiles)
+//   dW = G^T M G                                    (once per (c, f), after the whole sum).
+// That is 16 C F multiply-adds per tile of 4 outputs instead of 36 (2.25x fewer when OH, OW
+// are even; 7x7 outputs use 49 of 64 tile slots: 1.72x). db is the sum of E_5 = (A e A^T)[1][1]
+// = e00 + e01 + e10 + e11 over the tiles, taken from the transformed block while it is in cache.
+//
+// Layout. A block of TB tiles is transformed straight into the GEMM microkernel's packed
+// layout: V_xi as MR-channel micro-panels (panel[t * MR + i] = V_xi(t, c0 + i)), E_xi as
+// NR-filter micro-panels, zero past C / F. Both fit in L2 together with the chunk's M.
+//
+// Determinism. The tiles are cut into chunks whose number depends only on the shape; a chunk
+// is summed by one thread, block after block in tile order (the microkernel adds each block's
+// depth-TB product to M), into its own partial M and db; the partials are added in chunk
+// order and then transformed. No step depends on the thread count, so dW and db are
+// bit-identical for any number of threads.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+#include <cstdlib>
+
+#include "common/buffer.h"
+#include "common/parallel.h"
+#include "conv/conv_winograd.h"
+#include "conv/conv_winograd_wgrad.h"
+#include "dispatch/table.h"
+
+namespace fastconv {
+namespace {
+
+// thread_scratch slots, both owned by conv2d_bwd_filter (whose other paths do not run at the
+// same time on a thread): 2 the partials and a zero row on the calling thread, 4 each worker's
+// transformed block.
+constexpr int kScratchPartial = 2;
+constexpr int kScratchBlock = 4;
+
+// Floats of one block's V + E: 1 MiB of the 2 MiB L2 per core, the rest for the chunk's M
+// (16 C F floats: 512 KiB for 64 -> 128 channels).
+constexpr int64_t kBlockFloats = int64_t{1} << 18;
+// Chunks of the tile reduction: at most 16, and their partials within 16 MiB.
+constexpr int64_t kMaxChunks = 16;
+constexpr int64_t kMinChunkTiles = 256;
+constexpr int64_t kPartialBudget = int64_t{1} << 22;
+
+int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+}  // namespace
+
+bool conv_bwd_filter_use_winograd(const ConvShape& s) {
+  if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1) return false;
+  switch (conv_algo()) {
+    case ConvAlgo::kDirect: return false;
+    case ConvAlgo::kWinograd: return true;
+    default: break;
+  }
+  // auto: where Winograd measured faster than conv2d_bwd_filter's other paths (process CPU
+  // time, AVX-512, 1 thread unless noted). Lab layers at batch 100: 14x14x32->64 1.6-1.7x,
+  // 7x7x64->128 1.3-1.5x; ResNet 56x56x64->64 batch 8 1.75x; 14x14x32->64 batch 1 / 2 / 4
+  // 1.7x / 1.8-1.9x / 1.9x (2 threads, wall: 1.0x / 1.2-1.4x / 1.7x); 7x7x64->128 batch
+  // 2 / 4 / 8 (32 / 64 / 128 tiles) 1.1x / 1.1-1.7x / 1.6x; few channels at batch 8, 14x14:
+  // C = 5 / 6 / 8 1.4x / 1.6x / 1.3-1.8x (F = 1..16 alike). Slower: the direct path for C <= 4
+  // (28x28x3->32 batch 8: 0.76x; 4->8: 0.97x), and fewer than 32 tiles (4x4x128->128 at
+  // batch 2, 8 tiles: 0.77x; batch 4: 1.04x), where the single chunk runs on one thread while
+  // the GEMM path splits dW between two. AVX2 (no in-register 12-lane panels: 6-lane masked
+  // stores): lab layers 1.1x, 7x7x64->128 batch 4 0.95x, few channels 1.05-2.5x.
+  const int64_t tiles = s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2);
+  return tiles >= 32 && s.c >= 5;
+}
+
+// x (N,H,W,C), dy (N,OH,OW,F) -> dw (3,3,C,F), db (F) or null; 3x3, stride 1, dilation 1,
+// any padding.
+void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float* dy, float* dw,
+                                float* db) {
+  const int64_t C = s.c, F = s.f, OH = s.oh, OW = s.ow, H = s.h, W = s.w;
+  const int64_t th_n = (OH + 1) / 2, tw_n = (OW + 1) / 2;
+  const int64_t T = s.n * th_n * tw_n;
+  if (T == 0 || C == 0 || F == 0) {
+    std::fill(dw, dw + 9 * C * F, 0.0f);
+    if (db != nullptr) std::fill(db, db + F, 0.0f);
+    return;
+  }
+  const GemmKernel& kern = active_table().gemm;
+  const ConvWinogradKernels& wk = active_table().conv_winograd;
+  const ConvWinogradWgradKernels& wg = active_table().conv_winograd_wgrad;
+  const int MR = kern.mr, NR = kern.nr;
+  // Which side is the microkernel's row side (MR-wide A micro-panels): the transform that
+  // fills them stores MR = 12 (AVX-512) or 6 (AVX2) lanes per row, half of them across a cache
+  // line, so it goes to the side with fewer values per tile; the other side's NR-wide panels
+  // take whole vectors. Measured (AVX-512, 1 thread): 7x7x64->128 with C as rows (72 x 128
+  // padded) 6.3-6.7 ms, with F as rows (132 x 64) 7.0-7.2 ms; 14x14x32->64 and 64->64 equal.
+  const bool f_rows = F < C;
+  const int PV = f_rows ? NR : MR, PE = f_rows ? MR : NR;  // panel widths of V and E
+  const int64_t vpanels = (C + PV - 1) / PV, epanels = (F + PE - 1) / PE;
+
+  // M_xi of a partial: C x F (row stride F), or F x C (row stride C) when F takes the rows;
+  // 16 floats more than C F apart so the 16 read streams of the sums do not share L1 sets;
+  // db after the 16 matrices.
+  const int64_t ms = C * F + 16;
+  const int64_t total = round_up(16 * ms + F, 16);
+
+  // A power of two of chunks (an even split between 2 or 4 threads), fixed by the shape: two
+  // from 64 tiles on, more only from kMinChunkTiles each (every chunk costs a 16 C F partial
+  // to store and add: 7x7x64->128 at batch 100, 1 thread, 6.1 ms in 4 chunks, 7.3 ms in 16).
+  const int64_t max_chunks = std::min<int64_t>(
+      {kMaxChunks, std::max<int64_t>({1, std::min<int64_t>(2, T / 32), T / kMinChunkTiles}),
+       std::max<int64_t>(1, kPartialBudget / total)});
+  int64_t nchunks0 = 1;
+  while (nchunks0 * 2 <= max_chunks) nchunks0 *= 2;
+  const int64_t chunk = (T + nchunks0 - 1) / nchunks0;
+  const int64_t nchunks = (T + chunk - 1) / chunk;
+
+  // Tiles per block: V + E within the L2 budget (at least 16 tiles of depth per microkernel
+  // call), never more than a chunk.
+  int64_t TB = kBlockFloats / (16 * (vpanels * PV + epanels * PE));
+  TB = std::min(std::max<int64_t>(TB, 16), chunk);
+  // Per position: the panels one after another; 64-byte aligned panels (B micro-panels are
+  // read with aligned loads), 16 floats of skew between positions.
+  const int64_t vpanel = round_up(TB * PV, 16), epanel = round_up(TB * PE, 16);
+  const int64_t vs = vpanels * vpanel + 16, es = epanels * epanel + 16;
+
+  // The partials, a zero row, and (F x C orientation) the transposed sum.
+  const int64_t extra = std::max(C, F), tsize = f_rows ? 16 * ms : 0;
+  float* partial = thread_scratch(kScratchPartial,
+                                  static_cast<size_t>(nchunks * total + extra + tsize));
+  float* zeros = partial + nchunks * total;
+  std::fill(zeros, zeros + extra, 0.0f);
+
+  const int nt = omp_get_max_active_levels() > 1
+                     ? 1
+                     : static_cast<int>(std::min<int64_t>(
+                           threads_for(2.0 * 16 * static_cast<double>(T) * C * F, 1.0e6),
+                           nchunks));
+  int64_t patch_off[16];
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 4; ++b) patch_off[a * 4 + b] = (a * W + b) * C;
+
+#pragma omp parallel num_threads(nt)
+  {
+    float* vbuf = thread_scratch(kScratchBlock, static_cast<size_t>(16 * (vs + es)));
+    float* ebuf = vbuf + 16 * vs;
+    // The lanes past C in the last V panel and past F in the last E panel are never written
+    // by the transforms: zero them (the microkernel multiplies them into rows / columns it
+    // does not store; stale NaNs or subnormals there would only cost time).
+    const int64_t v_tail = C - (vpanels - 1) * PV, e_tail = F - (epanels - 1) * PE;
+    for (int xi = 0; xi < 16; ++xi) {
+      float* pv = vbuf + xi * vs + (vpanels - 1) * vpanel;
+      for (int64_t i = 0; i < TB && v_tail < PV; ++i)
+        std::fill(pv + i * PV + v_tail, pv + (i + 1) * PV, 0.0f);
+      float* pe = ebuf + xi * es + (epanels - 1) * epanel;
+      for (int64_t i = 0; i < TB && e_tail < PE; ++i)
+        std::fill(pe + i * PE + e_tail, pe + (i + 1) * PE, 0.0f);
+    }
+    std::vector<const float*> vptrs(static_cast<size_t>(16 * TB)), dptrs(static_cast<size_t>(4 * TB));
+    const float* pp[16];
+    const float* ep[4];
+    UkernelParams params;
+
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t ch = 0; ch < nchunks; ++ch) {
+      float* mpart = partial + ch * total;
+      float* dbpart = mpart + 16 * ms;
+      std::fill(dbpart, dbpart + F, 0.0f);
+      const int64_t c_begin = ch * chunk, c_end = std::min(T, c_begin + chunk);
+      for (int64_t t0 = c_begin; t0 < c_end; t0 += TB) {
+        const int64_t tb = std::min(TB, c_end - t0);
+        // Pointers of the tiles' patches and dy pixels; (n, th, tw) advanced incrementally.
+        int64_t n = t0 / (th_n * tw_n), th = t0 / tw_n % th_n, tw = t0 % tw_n;
+        for (int64_t i = 0; i < tb; ++i) {
+          const float** ptrs = vptrs.data() + i * 16;
+          const int64_t ih0 = 2 * th - s.pt, iw0 = 2 * tw - s.pl;
+          const float* img = x + n * H * W * C;
+          if (ih0 >= 0 && ih0 + 3 < H && iw0 >= 0 && iw0 + 3 < W) {
+            const float* base = img + (ih0 * W + iw0) * C;
+            for (int k = 0; k < 16; ++k) ptrs[k] = base + patch_off[k];
+          } else {
+            for (int a = 0; a < 4; ++a) {
+              const int64_t ih = ih0 + a;
+              for (int b = 0; b < 4; ++b) {
+                const int64_t iw = iw0 + b;
+                ptrs[a * 4 + b] =
+                    (ih >= 0 && ih < H && iw >= 0 && iw < W) ? img + (ih * W + iw) * C : zeros;
+              }
+            }
+          }
+          const float** eptrs = dptrs.data() + i * 4;
+          const int64_t oh = 2 * th, ow = 2 * tw;
+          const float* e00 = dy + ((n * OH + oh) * OW + ow) * F;
+          const bool right = ow + 1 < OW, down = oh + 1 < OH;
+          eptrs[0] = e00;
+          eptrs[1] = right ? e00 + F : zeros;
+          eptrs[2] = down ? e00 + OW * F : zeros;
+          eptrs[3] = right && down ? e00 + OW * F + F : zeros;
+          if (++tw == tw_n) {
+            tw = 0;
+            if (++th == th_n) th = 0, ++n;
+          }
+        }
+        // Transforms, one panel at a time: each of the 16 positions' panels is then written
+        // sequentially, whole cache lines one after another (tile-major order interleaved
+        // 16 x panels partial-line store streams, measured 4x slower for the dy transform).
+        for (int64_t cp = 0; cp < vpanels; ++cp) {
+          const int64_t nc = std::min<int64_t>(PV, C - cp * PV);
+          for (int64_t i = 0; i < tb; ++i) {
+            for (int k = 0; k < 16; ++k) pp[k] = vptrs[i * 16 + k] + cp * PV;
+            wk.input(pp, nc, vbuf + cp * vpanel + i * PV, vs);
+          }
+        }
+        for (int64_t fp = 0; fp < epanels; ++fp) {
+          const int64_t nf = std::min<int64_t>(PE, F - fp * PE);
+          for (int64_t i = 0; i < tb; ++i) {
+            for (int k = 0; k < 4; ++k) ep[k] = dptrs[i * 4 + k] + fp * PE;
+            wg.dy(ep, nf, ebuf + fp * epanel + i * PE, es);
+          }
+        }
+        // db += the block's E_5 rows (the 4 dy values of each tile), in tile order.
+        for (int64_t fp = 0; fp < epanels; ++fp) {
+          const float* __restrict e5 = ebuf + 5 * es + fp * epanel;
+          const int64_t nj = std::min<int64_t>(PE, F - fp * PE);
+          float* __restrict dbp = dbpart + fp * PE;
+          for (int64_t i = 0; i < tb; ++i)
+            for (int64_t j = 0; j < nj; ++j) dbp[j] += e5[i * PE + j];
+        }
+        // 16 products M_xi += V_xi^T E_xi (or E_xi^T V_xi; the chunk's first block stores
+        // instead). The B micro-panel (tb x NR) stays in L1 while the A panels stream past.
+        params.beta = t0 == c_begin ? 0.0f : 1.0f;
+        for (int xi = 0; xi < 16; ++xi) {
+          const float* v_xi = vbuf + xi * vs;
+          const float* e_xi = ebuf + xi * es;
+          float* m_xi = mpart + xi * ms;
+          if (f_rows) {
+            for (int64_t cp = 0; cp < vpanels; ++cp) {
+              const int nn = static_cast<int>(std::min<int64_t>(NR, C - cp * NR));
+              for (int64_t fp = 0; fp < epanels; ++fp)
+                kern.ukernel(tb, e_xi + fp * epanel, v_xi + cp * vpanel, NR,
+                             m_xi + fp * MR * C + cp * NR, C,
+                             static_cast<int>(std::min<int64_t>(MR, F - fp * MR)), nn, params);
+            }
+          } else {
+            for (int64_t fp = 0; fp < epanels; ++fp) {
+              const int nn = static_cast<int>(std::min<int64_t>(NR, F - fp * NR));
+              for (int64_t cp = 0; cp < vpanels; ++cp)
+                kern.ukernel(tb, v_xi + cp * vpanel, e_xi + fp * epanel, NR,
+                             m_xi + cp * MR * F + fp * NR, F,
+                             static_cast<int>(std::min<int64_t>(MR, C - cp * MR)), nn, params);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // Partials added into the first in chunk order (each element p0 + p1 + ...), threads taking
+  // fixed element ranges; then (F x C orientation) each M_xi transposed to C x F; then
+  // dW = G^T M G per input channel.
+  float* sum = partial;
+  if (nchunks > 1) {
+    const int ntr = threads_for(static_cast<double>(total) * nchunks, 1.0e5);
+#pragma omp parallel for schedule(static) num_threads(ntr)
+    for (int64_t e0 = 0; e0 < total; e0 += 4096) {
+      const int64_t e1 = std::min(total, e0 + 4096);
+      float* __restrict dst = sum;
+      for (int64_t t = 1; t < nchunks; ++t) {
+        const float* __restrict part = partial + t * total;
+        for (int64_t e = e0; e < e1; ++e) dst[e] += part[e];
+      }
+    }
+  }
+  const float* m = sum;
+  if (f_rows) {
+    float* mt = zeros + extra;
+    const int ntt = threads_for(16.0 * C * F, 1.0e5);
+#pragma omp parallel for schedule(static) num_threads(ntt)
+    for (int xi = 0; xi < 16; ++xi) {
+      const float* __restrict src = sum + xi * ms;
+      float* __restrict dst = mt + xi * ms;
+      for (int64_t c0 = 0; c0 < C; c0 += 16) {
+        const int64_t c1 = std::min(C, c0 + 16);
+        for (int64_t f = 0; f < F; ++f)
+          for (int64_t c = c0; c < c1; ++c) dst[c * F + f] = src[f * C + c];
+      }
+    }
+    m = mt;
+  }
+  const int nto = threads_for(static_cast<double>(C) * F * 16, 1.0e5);
+#pragma omp parallel for schedule(static) num_threads(nto)
+  for (int64_t c = 0; c < C; ++c) wg.output(m + c * F, ms, F, dw + c * F, C * F);
+  if (db != nullptr) std::copy(sum + 16 * ms, sum + 16 * ms + F, db);
+}
+
+}  // namespace fastconv
