@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end speed of the lab MNIST CNN: fastconv.keras vs PyTorch eager (and TensorFlow if present).
+"""End-to-end speed of the lab MNIST CNN: fastconv.keras vs PyTorch eager and TensorFlow.
 
 The model is the lab's CNN (Conv32-Pool-Conv64-Pool-Conv128-Pool-Flatten-Dense256-Dropout0.4-
 Dense10; 3x3 'SAME' convs with ReLU, 'SAME' 2x2 max pools; 28x28x1 input; 619,786 parameters),
@@ -16,6 +16,11 @@ row: wall time (what the img/s and latency columns are computed from) and the *p
 per call (all threads), which is much less sensitive to other users of a shared machine: on one
 thread, CPU ms is a good estimate of the unloaded wall time. The torch peer runs the same network
 in eager mode with the same weights, in NCHW and channels_last, and the faster of the two is shown.
+TensorFlow (tf.keras, the same network and weights; the step compiled with tf.function, and also
+run eagerly as the lab writes it) is timed by peer_tf_e2e.py under --tf-python, an interpreter
+with tensorflow-cpu installed (a separate venv: TensorFlow pins its own NumPy), e.g.
+    python -m venv tfvenv && tfvenv/bin/pip install tensorflow-cpu
+    python bench/bench_e2e.py --tf-python tfvenv/bin/python
 
 --memory runs, in a subprocess, one epoch of the lab's training loop on MNIST (fastconv.datasets,
 FASTCONV_DATA) and reports the peak resident set size next to the data set's float32 size;
@@ -39,8 +44,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Figures for TensorFlow measured on this machine type on 2026-11-27 (issue 9), printed as
-# "reference, not measured here" when TensorFlow is not importable.
+# Figures for TensorFlow measured on this machine type on 2026-11-27 (issue 9), shown when
+# TensorFlow is not timed in the same run (no --tf-python).
 TF_REFERENCE = {
     ("train", 1): 1913, ("train", 2): 2660,          # compiled tf.function step, img/s
     ("train-eager", 1): 692, ("train-eager", 2): 887,
@@ -248,6 +253,11 @@ def main():
     ap.add_argument("--quick", action="store_true", help="few repeats, 1 thread memory on 6000 images")
     ap.add_argument("--memory", action="store_true", help="also measure peak RSS over one epoch")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--tf-python", default=os.environ.get("FASTCONV_BENCH_TF_PYTHON"),
+                    help="a Python interpreter with TensorFlow installed (e.g. a separate venv "
+                         "with tensorflow-cpu); TensorFlow is then timed side by side, in its "
+                         "own process per thread count (default: $FASTCONV_BENCH_TF_PYTHON; "
+                         "without it, the issue's reference figures are shown)")
     ap.add_argument("--limit", type=int, default=0, help="(memory mode) use this many images")
     ap.add_argument("--_memory", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--_torch-only", action="store_true", help=argparse.SUPPRESS)
@@ -266,11 +276,7 @@ def main():
             import torch
         except ImportError:
             torch = None
-    try:
-        import tensorflow as real_tf  # noqa: F401  (only reported; not timed here)
-        tf_version = real_tf.__version__
-    except ImportError:
-        tf_version = None
+    tf_version = None
 
     tf.random.set_seed(0)
     model = lab_cnn(tf, keras)
@@ -295,8 +301,7 @@ def main():
           f"({os.cpu_count()} logical) | ISA: {info.get('isa', '?')} | threads: {args.threads}")
     print(f"# fastconv {tf.__version__} | numpy {np.__version__} | "
           f"torch {torch.__version__ if torch else 'not installed'} | "
-          f"tensorflow {tf_version or 'not installed (TF rows: issue 9 reference, not measured here)'}"
-          f" | Python {platform.python_version()}")
+          f"Python {platform.python_version()}")
     print(f"# check: |fastconv - float64 reference| = {err:.1e}, |torch - fastconv| = {terr:.1e}")
     print(f"# fastconv malloc tuning: {'on' if info.get('malloc_tuned') else 'off'}; torch is timed "
           "in a separate process with glibc malloc's defaults (the tuning is process-wide)")
@@ -306,12 +311,12 @@ def main():
           "understates throughput there)")
 
     cols = ["what", "threads", "unit", "fastconv", "fastconv@cpu", "torch", "torch@cpu",
-            "torch layout", "x torch", "x torch@cpu", "TF ref", "x TF", "x TF@cpu"]
+            "torch layout", "x torch", "x torch@cpu", "TF", "x TF", "x TF@cpu"]
     if args.csv:
         print(",".join(cols))
     else:
         print(f"{'what':<6}{'thr':>4}{'unit':>6}{'fastconv':>10}{'fc@cpu':>9}{'torch':>9}"
-              f"{'torch@cpu':>10}{'layout':>14}{'x torch':>8}{'@cpu':>6}{'TF ref':>8}{'x TF':>6}"
+              f"{'torch@cpu':>10}{'layout':>14}{'x torch':>8}{'@cpu':>6}{'TF':>8}{'x TF':>6}"
               f"{'@cpu':>6}")
 
     def ratio(a, b):
@@ -319,13 +324,16 @@ def main():
 
     def emit(what, threads, unit, fc, fc_cpu, th, th_cpu, layout):
         """fc/th: figure from the wall clock; *_cpu: the same figure from process CPU time."""
-        tfr = TF_REFERENCE.get((what, threads))
         hb = unit == "img/s"
+        tfr = tfr_cpu = TF_REFERENCE.get((what, threads))
+        if (what, threads) in tf_times:
+            tw, tc = tf_times[(what, threads)]
+            tfr, tfr_cpu = (B / tw, B / tc) if hb else (tw * 1e6, tc * 1e6)
         r = (lambda a, b: ratio(a, b)) if hb else (lambda a, b: ratio(b, a))
         vals = [what, threads, unit, f"{fc:.0f}", f"{fc_cpu:.0f}",
                 f"{th:.0f}" if th else "nan", f"{th_cpu:.0f}" if th else "nan", layout or "-",
                 f"{r(fc, th):.2f}", f"{r(fc_cpu, th_cpu):.2f}", f"{tfr:.0f}" if tfr else "nan",
-                f"{r(fc, tfr):.2f}", f"{r(fc_cpu, tfr):.2f}"]
+                f"{r(fc, tfr):.2f}", f"{r(fc_cpu, tfr_cpu):.2f}"]
         if args.csv:
             print(",".join(str(v) for v in vals))
         else:
@@ -355,6 +363,41 @@ def main():
             if line.startswith("TORCH "):
                 _, what, thr, tw, tc, layout = line.split()
                 torch_times[(what, int(thr))] = (float(tw), float(tc), layout)
+
+    # TensorFlow in its own interpreter (its own venv: it pins its own NumPy), one process per
+    # thread count; the weights, inputs and fastconv's check logits go over in an .npz file.
+    tf_times = {}
+    if args.tf_python and not args._torch_only:
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            npz = os.path.join(tmp, "lab_cnn.npz")
+            np.savez(npz, n_weights=len(weights), x=x, y=y, x_check=x_check, logits=ours,
+                     **{f"w{i}": w for i, w in enumerate(weights)})
+            for threads in args.threads:
+                proc = subprocess.run(
+                    [args.tf_python, os.path.join(HERE, "peer_tf_e2e.py"), npz, "--threads",
+                     str(threads), "--repeat", str(args.repeat), "--warmup", str(args.warmup),
+                     "--lat-repeat", str(args.lat_repeat)],
+                    capture_output=True, text=True)
+                if proc.returncode != 0:
+                    raise SystemExit(f"TensorFlow peer failed ({args.tf_python}):\n"
+                                     + "\n".join(proc.stderr.splitlines()[-15:]))
+                for line in proc.stdout.splitlines():
+                    if line.startswith("TF "):
+                        _, what, thr, tw, tc = line.split()
+                        tf_times[(what, int(thr))] = (float(tw), float(tc))
+                    elif line.startswith("TFCHECK "):
+                        tf_err, tf_version = float(line.split()[1]), line.split()[2]
+        print(f"# TensorFlow {tf_version} timed side by side in {args.tf_python} "
+              f"(|TF - fastconv| = {tf_err:.1e}); 'TF' columns measured in this run")
+        for threads in args.threads:
+            if ("train-eager", threads) in tf_times:
+                tw, tc = tf_times[("train-eager", threads)]
+                print(f"# TF eager step (as the lab writes it), {threads} thread(s): "
+                      f"{B / tw:.0f} img/s ({B / tc:.0f} from CPU time)")
+    else:
+        print("# TensorFlow not measured in this run (see --tf-python): 'TF' columns are "
+              "the issue's reference figures")
 
     if torch is not None:
         tnets = {}

@@ -146,3 +146,40 @@ def test_release_free_memory_returns_heap_to_the_os():
     high, kept, after = float(high), float(kept), float(after)
     assert kept > high - 40, (high, kept)          # freed blocks stayed resident
     assert released == "True" and after < kept - 120, (kept, after)
+
+
+def _omp_run(**env):
+    """(cpu_info()['omp_passive_wait'], OMP_WAIT_POLICY after import or None, libgomp loaded,
+    stderr) in a fresh interpreter with OMP_DISPLAY_ENV=verbose, which makes libgomp print the
+    settings it read when it was loaded (GOMP_SPINCOUNT: 0 when passive, 300000 by default)."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "FASTCONV_OMP_PASSIVE")}
+    clean.update(env, OMP_DISPLAY_ENV="verbose")
+    code = ("import os, fastconv\n"
+            "maps = open('/proc/self/maps').read() if os.path.exists('/proc/self/maps') else ''\n"
+            "print(fastconv.cpu_info()['omp_passive_wait'], os.environ.get('OMP_WAIT_POLICY'),"
+            " 'libgomp' in maps)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    passive, policy, gomp = r.stdout.split()
+    return passive == "True", None if policy == "None" else policy, gomp == "True", r.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="libgomp and /proc are Linux's")
+def test_openmp_loaded_with_passive_waiting_unless_the_user_chose():
+    passive, policy, gomp, err = _omp_run()
+    assert passive is True
+    assert policy is None  # set only while the extension loads: not inherited by children
+    if gomp:
+        assert "GOMP_SPINCOUNT = '0'" in err, err
+    # The user's choice wins and is left in place.
+    passive, policy, gomp, err = _omp_run(OMP_WAIT_POLICY="ACTIVE")
+    assert passive is False and policy == "ACTIVE"
+    if gomp:
+        assert "OMP_WAIT_POLICY = 'ACTIVE'" in err, err
+    assert _omp_run(GOMP_SPINCOUNT="1000")[0] is False
+    passive, policy, gomp, err = _omp_run(FASTCONV_OMP_PASSIVE="0")
+    assert passive is False and policy is None
+    if gomp:
+        assert "GOMP_SPINCOUNT = '0'" not in err, err

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""TensorFlow peer for bench_e2e.py: the lab MNIST CNN in tf.keras, timed in its own process.
+
+Run by bench_e2e.py with an interpreter that has TensorFlow (`--tf-python`), once per thread
+count (TensorFlow fixes its thread pools at start-up). It does not import fastconv: bench_e2e
+writes the model's weights, the input batch and fastconv's logits on a check batch to an .npz
+file, and this script builds the same network, loads the weights, refuses to time anything if
+its logits differ from fastconv's by more than 1e-3, and prints one line per figure:
+
+    TF <what> <threads> <median wall s> <median process CPU s>
+
+for what in: train (the lab's step compiled with tf.function), train-eager (the same step run
+eagerly, as the lab writes it), infer (batch inference, tf.function), lat1 (batch 1, tf.function).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("npz")
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--lat-repeat", type=int, default=300)
+    args = ap.parse_args()
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    keras = tf.keras
+
+    data = np.load(args.npz, allow_pickle=False)
+    weights = [data[f"w{i}"] for i in range(int(data["n_weights"]))]
+    x, y, x_check, logits = data["x"], data["y"], data["x_check"], data["logits"]
+
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(32, 3, activation="relu", padding="same"),
+        keras.layers.MaxPool2D(padding="same"),
+        keras.layers.Conv2D(64, 3, activation="relu", padding="same"),
+        keras.layers.MaxPool2D(padding="same"),
+        keras.layers.Conv2D(128, 3, activation="relu", padding="same"),
+        keras.layers.MaxPool2D(padding="same"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(256, activation="relu"),
+        keras.layers.Dropout(0.4),
+        keras.layers.Dense(10),
+    ])
+    model.set_weights(weights)
+    err = float(np.abs(model(x_check, training=False).numpy() - logits).max())
+    if err > 1e-3:
+        raise SystemExit(f"TensorFlow logits differ from fastconv's by {err}")
+    print(f"TFCHECK {err!r} {tf.__version__}", flush=True)
+
+    optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+
+    def loss_fn(images, labels):
+        out = model(images, training=True)
+        return tf.reduce_mean(keras.losses.categorical_crossentropy(
+            y_pred=out, y_true=labels, from_logits=True))
+
+    def step(images, labels):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(images, labels)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    compiled_step = tf.function(step)
+    infer = tf.function(lambda t: model(t, training=False))
+    xt, yt = tf.constant(x), tf.constant(y)
+    x1 = tf.constant(x[:1])
+
+    def measure(fn, warmup, repeat):
+        for _ in range(warmup):
+            fn()
+        wall, cpu = [], []
+        for _ in range(repeat):
+            c0 = time.process_time()
+            t0 = time.perf_counter()
+            fn()
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        return statistics.median(wall), statistics.median(cpu)
+
+    # .numpy() waits for the result (TensorFlow may return before the kernels finish).
+    cases = [
+        ("train", lambda: compiled_step(xt, yt).numpy(), args.repeat),
+        ("train-eager", lambda: step(xt, yt).numpy(), max(3, args.repeat // 2)),
+        ("infer", lambda: infer(xt).numpy(), args.repeat),
+        ("lat1", lambda: infer(x1).numpy(), args.lat_repeat),
+    ]
+    for what, fn, rep in cases:
+        w, c = measure(fn, args.warmup, rep)
+        print(f"TF {what} {args.threads} {w!r} {c!r}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
