@@ -135,20 +135,6 @@ def torch_cnn(torch, weights):
     return net
 
 
-def measure(fn, warmup, repeat):
-    """(median wall s, median process-CPU s) per call."""
-    for _ in range(warmup):
-        fn()
-    wall, cpu = [], []
-    for _ in range(repeat):
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return statistics.median(wall), statistics.median(cpu)
-
-
 def cpu_name():
     try:
         with open("/proc/cpuinfo") as fh:
@@ -241,6 +227,114 @@ def import_times(reps):
     return res
 
 
+def measure_samples(fn, warmup, repeat):
+    """([wall s], [process-CPU s]) of `repeat` calls after `warmup` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        fn()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return wall, cpu
+
+
+class Peer:
+    """A peer benchmark server in its own process. Protocol, one line each way per request:
+    `<what> <threads> <warmup> <repeat>` -> `<layout> <wall s>,... <cpu s>,...` (samples)."""
+
+    def __init__(self, argv, env):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env)
+        self.hello = self._line()
+
+    def _line(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            err = self.proc.stderr.read()
+            raise SystemExit(f"peer {self.proc.args[:2]} failed:\n"
+                             + "\n".join(err.splitlines()[-15:]))
+        return line.strip()
+
+    def ask(self, what, threads, warmup, repeat):
+        self.proc.stdin.write(f"{what} {threads} {warmup} {repeat}\n")
+        self.proc.stdin.flush()
+        layout, wall, cpu = self._line().split()
+        return ([float(v) for v in wall.split(",")], [float(v) for v in cpu.split(",")],
+                layout)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def serve(cases):
+    """The peer side of Peer: cases[what](threads, warmup, repeat) -> (layout, wall, cpu)."""
+    print("READY", flush=True)
+    for line in sys.stdin:
+        what, threads, warmup, repeat = line.split()
+        layout, wall, cpu = cases[what](int(threads), int(warmup), int(repeat))
+        print(layout, ",".join(map(repr, wall)), ",".join(map(repr, cpu)), flush=True)
+
+
+def torch_serve(args):
+    """PyTorch peer: the lab CNN with the weights fastconv's seeded model starts from, in NCHW
+    and channels_last; each request times both layouts and answers with the faster one."""
+    import torch
+    import fastconv as tf
+    from fastconv import keras
+
+    tf.random.set_seed(0)
+    weights = lab_cnn(tf, keras).get_weights()
+    rng = np.random.default_rng(0)
+    rng.random((4, 28, 28, 1), dtype=np.float32)  # the parent's check batch comes first
+    B = args.batch
+    x = rng.random((B, 28, 28, 1), dtype=np.float32)
+    y = keras.utils.to_categorical(rng.integers(0, 10, B), 10)
+    fns = {}
+    for layout in ("nchw", "channels_last"):
+        net = torch_cnn(torch, weights)
+        fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
+        net = net.to(memory_format=fmt)
+        xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy()).contiguous(memory_format=fmt)
+        x1t = xt[:1].clone().contiguous(memory_format=fmt)
+        yt = torch.from_numpy(y.argmax(1))
+        topt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
+
+        def train(net=net, xt=xt, yt=yt, topt=topt):
+            net.train()
+            topt.zero_grad()
+            torch.nn.functional.cross_entropy(net(xt), yt).backward()
+            topt.step()
+
+        def infer(net=net, xt=xt):
+            net.eval()
+            with torch.no_grad():
+                net(xt)
+
+        def lat(net=net, x1t=x1t):
+            net.eval()
+            with torch.no_grad():
+                net(x1t)
+
+        fns[layout] = {"train": train, "infer": infer, "lat1": lat}
+
+    def case(what):
+        def run(threads, warmup, repeat):
+            torch.set_num_threads(threads)
+            best = None
+            for layout in ("nchw", "channels_last"):
+                wall, cpu = measure_samples(fns[layout][what], warmup, repeat)
+                if best is None or statistics.median(wall) < statistics.median(best[1]):
+                    best = (layout, wall, cpu)
+            return best
+        return run
+
+    serve({what: case(what) for what in ("train", "infer", "lat1")})
+
+
 # ---- main -------------------------------------------------------------------------------------
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -260,11 +354,15 @@ def main():
                          "without it, the issue's reference figures are shown)")
     ap.add_argument("--limit", type=int, default=0, help="(memory mode) use this many images")
     ap.add_argument("--_memory", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--_torch-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="interleaved rounds per case (fastconv and each peer in turn)")
+    ap.add_argument("--_torch-serve", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args._memory:
         return run_memory(args)
+    if args._torch_serve:
+        return torch_serve(args)
     if args.quick:
         args.repeat, args.warmup, args.lat_repeat = 6, 2, 60
 
@@ -283,8 +381,8 @@ def main():
     weights = model.get_weights()
     rng = np.random.default_rng(0)
     x_check = rng.random((4, 28, 28, 1), dtype=np.float32)
-    ours = model(x_check, training=False).numpy()
-    err = float(np.abs(ours - reference_logits(ref, weights, x_check)).max())
+    check_logits = model(x_check, training=False).numpy()
+    err = float(np.abs(check_logits - reference_logits(ref, weights, x_check)).max())
     if err > 1e-3:
         raise SystemExit(f"fastconv logits differ from the float64 reference by {err}")
     terr = float("nan")
@@ -292,7 +390,7 @@ def main():
         tnet = torch_cnn(torch, weights).eval()
         with torch.no_grad():
             theirs = tnet(torch.from_numpy(x_check.transpose(0, 3, 1, 2).copy())).numpy()
-        terr = float(np.abs(ours - theirs).max())
+        terr = float(np.abs(check_logits - theirs).max())
         if terr > 1e-3:
             raise SystemExit(f"PyTorch logits differ from fastconv by {terr}")
 
@@ -348,121 +446,83 @@ def main():
     optimizer = keras.optimizers.Adam(learning_rate=1e-3)
     step = make_train_step(tf, keras, model, optimizer)
 
-    # The peer is timed in a fresh process where fastconv leaves malloc alone
-    # (FASTCONV_MALLOC_TUNING=0): fastconv's import-time malloc tuning is process-wide and
-    # would otherwise speed PyTorch up too, which a PyTorch user does not get.
-    torch_times = {}
-    if torch is not None and not args._torch_only:
+    # Peers run in their own processes, as servers that time one case per request, so that every
+    # case is measured in --rounds interleaved rounds (fastconv, PyTorch, TensorFlow, fastconv,
+    # ...): on a shared machine whose speed drifts by tens of percent over minutes, each ratio
+    # then compares samples taken in the same minutes. PyTorch runs with glibc malloc's defaults
+    # (FASTCONV_MALLOC_TUNING=0: fastconv's import-time malloc tuning is process-wide and would
+    # speed PyTorch up too, which a PyTorch user does not get); TensorFlow in its own
+    # interpreter (its own venv: it pins its own NumPy), one server per thread count (it fixes
+    # its thread pools at start-up), with the weights, inputs and fastconv's check logits passed
+    # in an .npz file.
+    import tempfile
+    tmpdir = tempfile.TemporaryDirectory()
+    peers = {}
+    if torch is not None:
         env = dict(os.environ, FASTCONV_MALLOC_TUNING="0")
-        argv = [__file__, "--_torch-only", "--threads", *map(str, args.threads), "--batch",
-                str(B), "--repeat", str(args.repeat), "--warmup", str(args.warmup),
-                "--lat-repeat", str(args.lat_repeat)]
-        out = subprocess.run([sys.executable, *argv], check=True, capture_output=True,
-                             text=True, env=env).stdout
-        for line in out.splitlines():
-            if line.startswith("TORCH "):
-                _, what, thr, tw, tc, layout = line.split()
-                torch_times[(what, int(thr))] = (float(tw), float(tc), layout)
-
-    # TensorFlow in its own interpreter (its own venv: it pins its own NumPy), one process per
-    # thread count; the weights, inputs and fastconv's check logits go over in an .npz file.
-    tf_times = {}
-    if args.tf_python and not args._torch_only:
-        import tempfile
-        with tempfile.TemporaryDirectory() as tmp:
-            npz = os.path.join(tmp, "lab_cnn.npz")
-            np.savez(npz, n_weights=len(weights), x=x, y=y, x_check=x_check, logits=ours,
-                     **{f"w{i}": w for i, w in enumerate(weights)})
-            for threads in args.threads:
-                proc = subprocess.run(
-                    [args.tf_python, os.path.join(HERE, "peer_tf_e2e.py"), npz, "--threads",
-                     str(threads), "--repeat", str(args.repeat), "--warmup", str(args.warmup),
-                     "--lat-repeat", str(args.lat_repeat)],
-                    capture_output=True, text=True)
-                if proc.returncode != 0:
-                    raise SystemExit(f"TensorFlow peer failed ({args.tf_python}):\n"
-                                     + "\n".join(proc.stderr.splitlines()[-15:]))
-                for line in proc.stdout.splitlines():
-                    if line.startswith("TF "):
-                        _, what, thr, tw, tc = line.split()
-                        tf_times[(what, int(thr))] = (float(tw), float(tc))
-                    elif line.startswith("TFCHECK "):
-                        tf_err, tf_version = float(line.split()[1]), line.split()[2]
-        print(f"# TensorFlow {tf_version} timed side by side in {args.tf_python} "
-              f"(|TF - fastconv| = {tf_err:.1e}); 'TF' columns measured in this run")
+        peers["torch"] = Peer([sys.executable, __file__, "--_torch-serve", "--batch", str(B)],
+                              env)
+    tf_peers = {}
+    if args.tf_python:
+        npz = os.path.join(tmpdir.name, "lab_cnn.npz")
+        np.savez(npz, n_weights=len(weights), x=x, y=y, x_check=x_check, logits=check_logits,
+                 **{f"w{i}": w for i, w in enumerate(weights)})
         for threads in args.threads:
-            if ("train-eager", threads) in tf_times:
-                tw, tc = tf_times[("train-eager", threads)]
-                print(f"# TF eager step (as the lab writes it), {threads} thread(s): "
-                      f"{B / tw:.0f} img/s ({B / tc:.0f} from CPU time)")
+            tf_peers[threads] = Peer([args.tf_python, os.path.join(HERE, "peer_tf_e2e.py"), npz,
+                                      "--threads", str(threads)], dict(os.environ))
+        first = tf_peers[args.threads[0]].hello.split()
+        print(f"# TensorFlow {first[2]} timed side by side in {args.tf_python} "
+              f"(|TF - fastconv| = {float(first[1]):.1e}); 'TF' columns measured in this run")
     else:
         print("# TensorFlow not measured in this run (see --tf-python): 'TF' columns are "
               "the issue's reference figures")
+    print(f"# each case: {args.rounds} interleaved rounds per peer, medians over all samples",
+          flush=True)
 
-    if torch is not None:
-        tnets = {}
-        for layout in ("nchw", "channels_last"):
-            net = torch_cnn(torch, weights)
-            fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
-            net = net.to(memory_format=fmt)
-            xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy()).contiguous(memory_format=fmt)
-            x1t = xt[:1].clone().contiguous(memory_format=fmt)
-            yt = torch.from_numpy(y.argmax(1))
-            topt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
-            tnets[layout] = (net, xt, x1t, yt, topt)
-
-        def torch_fns(layout):
-            net, xt, x1t, yt, topt = tnets[layout]
-
-            def train():
-                net.train()
-                topt.zero_grad()
-                torch.nn.functional.cross_entropy(net(xt), yt).backward()
-                topt.step()
-
-            def infer():
-                net.eval()
-                with torch.no_grad():
-                    net(xt)
-
-            def lat():
-                net.eval()
-                with torch.no_grad():
-                    net(x1t)
-
-            return {"train": train, "infer": infer, "lat1": lat}
-
+    tf_times = {}
     for threads in args.threads:
         tf.set_num_threads(threads)
-        if torch is not None:
-            torch.set_num_threads(threads)
         ours = {
             "train": lambda: step(x, y),
             "infer": lambda: model(x, training=False),
             "lat1": lambda: model(x1, training=False),
         }
-        for what in ("train", "infer", "lat1"):
+        cases = ["train", "infer", "lat1"] + (["train-eager"] if threads in tf_peers else [])
+        for what in cases:
             rep = args.lat_repeat if what == "lat1" else args.repeat
-            th = th_cpu = 0.0
-            best_layout = None
-            if args._torch_only:
-                for layout in ("nchw", "channels_last"):
-                    tw, tc = measure(torch_fns(layout)[what], args.warmup, rep)
-                    if best_layout is None or tw < th:
-                        th, th_cpu, best_layout = tw, tc, layout
-                print(f"TORCH {what} {threads} {th!r} {th_cpu!r} {best_layout}", flush=True)
+            if what == "train-eager":
+                rep = max(3, rep // 2)
+            chunk = max(1, -(-rep // args.rounds))
+            fc_s, th_s, tf_s, layout = ([], []), ([], []), ([], []), None
+            for r in range(args.rounds):
+                warm = args.warmup if r == 0 else 1
+                if what != "train-eager":
+                    w, c = measure_samples(ours[what], warm, chunk)
+                    fc_s[0].extend(w), fc_s[1].extend(c)
+                    if "torch" in peers:
+                        w, c, layout = peers["torch"].ask(what, threads, warm, chunk)
+                        th_s[0].extend(w), th_s[1].extend(c)
+                if threads in tf_peers:
+                    w, c, _ = tf_peers[threads].ask(what, threads, warm, chunk)
+                    tf_s[0].extend(w), tf_s[1].extend(c)
+            med = statistics.median
+            if tf_s[0]:
+                tf_times[(what, threads)] = (med(tf_s[0]), med(tf_s[1]))
+            if what == "train-eager":
+                tw, tc = tf_times[(what, threads)]
+                print(f"# TF eager step (as the lab writes it), {threads} thread(s): "
+                      f"{B / tw:.0f} img/s ({B / tc:.0f} from CPU time)", flush=True)
                 continue
-            w, c = measure(ours[what], args.warmup, rep)
-            if (what, threads) in torch_times:
-                th, th_cpu, best_layout = torch_times[(what, threads)]
+            w, c = med(fc_s[0]), med(fc_s[1])
+            th, th_cpu = (med(th_s[0]), med(th_s[1])) if th_s[0] else (0.0, 0.0)
             if what == "lat1":
-                emit(what, threads, "us", w * 1e6, c * 1e6, th * 1e6, th_cpu * 1e6, best_layout)
+                emit(what, threads, "us", w * 1e6, c * 1e6, th * 1e6, th_cpu * 1e6, layout)
             else:
                 emit(what, threads, "img/s", B / w, B / c if c else 0.0, B / th if th else 0.0,
-                     B / th_cpu if th_cpu else 0.0, best_layout)
-
-    if args._torch_only:
-        return None
+                     B / th_cpu if th_cpu else 0.0, layout)
+    for peer in [*peers.values(), *tf_peers.values()]:
+        peer.close()
+    tmpdir.cleanup()
     # import time, fresh interpreters
     reps = 3 if args.quick else 7
     it = import_times(reps)

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """TensorFlow peer for bench_e2e.py: the lab MNIST CNN in tf.keras, timed in its own process.
 
-Run by bench_e2e.py with an interpreter that has TensorFlow (`--tf-python`), once per thread
-count (TensorFlow fixes its thread pools at start-up). It does not import fastconv: bench_e2e
-writes the model's weights, the input batch and fastconv's logits on a check batch to an .npz
-file, and this script builds the same network, loads the weights, refuses to time anything if
-its logits differ from fastconv's by more than 1e-3, and prints one line per figure:
+Started by bench_e2e.py with an interpreter that has TensorFlow (`--tf-python`), one process per
+thread count (TensorFlow fixes its thread pools at start-up). It does not import fastconv:
+bench_e2e writes the model's weights, the input batch and fastconv's logits on a check batch to
+an .npz file; this script builds the same network, loads the weights, refuses to time anything
+if its logits differ from fastconv's by more than 1e-3, prints `TFCHECK <max diff> <version>`
+and then serves timing requests, one line each way (bench_e2e.Peer):
 
-    TF <what> <threads> <median wall s> <median process CPU s>
+    <what> <threads> <warmup> <repeat>  ->  tf <wall s>,...  <process CPU s>,...
 
 for what in: train (the lab's step compiled with tf.function), train-eager (the same step run
 eagerly, as the lab writes it), infer (batch inference, tf.function), lat1 (batch 1, tf.function).
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 
@@ -26,9 +26,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("npz")
     ap.add_argument("--threads", type=int, required=True)
-    ap.add_argument("--repeat", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--lat-repeat", type=int, default=300)
     args = ap.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -60,7 +57,6 @@ def main():
     err = float(np.abs(model(x_check, training=False).numpy() - logits).max())
     if err > 1e-3:
         raise SystemExit(f"TensorFlow logits differ from fastconv's by {err}")
-    print(f"TFCHECK {err!r} {tf.__version__}", flush=True)
 
     optimizer = keras.optimizers.Adam(learning_rate=1e-3)
 
@@ -80,6 +76,7 @@ def main():
     infer = tf.function(lambda t: model(t, training=False))
     xt, yt = tf.constant(x), tf.constant(y)
     x1 = tf.constant(x[:1])
+    print(f"TFCHECK {err!r} {tf.__version__}", flush=True)
 
     def measure(fn, warmup, repeat):
         for _ in range(warmup):
@@ -91,18 +88,21 @@ def main():
             fn()
             wall.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-        return statistics.median(wall), statistics.median(cpu)
+        return wall, cpu
 
     # .numpy() waits for the result (TensorFlow may return before the kernels finish).
-    cases = [
-        ("train", lambda: compiled_step(xt, yt).numpy(), args.repeat),
-        ("train-eager", lambda: step(xt, yt).numpy(), max(3, args.repeat // 2)),
-        ("infer", lambda: infer(xt).numpy(), args.repeat),
-        ("lat1", lambda: infer(x1).numpy(), args.lat_repeat),
-    ]
-    for what, fn, rep in cases:
-        w, c = measure(fn, args.warmup, rep)
-        print(f"TF {what} {args.threads} {w!r} {c!r}", flush=True)
+    cases = {
+        "train": lambda: compiled_step(xt, yt).numpy(),
+        "train-eager": lambda: step(xt, yt).numpy(),
+        "infer": lambda: infer(xt).numpy(),
+        "lat1": lambda: infer(x1).numpy(),
+    }
+    for line in sys.stdin:
+        what, threads, warmup, repeat = line.split()
+        if int(threads) != args.threads:
+            raise SystemExit(f"this server runs {args.threads} thread(s), asked for {threads}")
+        wall, cpu = measure(cases[what], int(warmup), int(repeat))
+        print("tf", ",".join(map(repr, wall)), ",".join(map(repr, cpu)), flush=True)
     return 0
 
 
