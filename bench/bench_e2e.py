@@ -42,6 +42,8 @@ import time
 
 import numpy as np
 
+from _peer import Peer, measure_samples, serve
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Figures for TensorFlow measured on this machine type on 2026-11-27 (issue 9), shown when
@@ -225,58 +227,6 @@ def import_times(reps):
         res[mod] = (statistics.median(float(r[0]) for r in runs),
                     statistics.median(float(r[1]) for r in runs))
     return res
-
-
-def measure_samples(fn, warmup, repeat):
-    """([wall s], [process-CPU s]) of `repeat` calls after `warmup` untimed ones."""
-    for _ in range(warmup):
-        fn()
-    wall, cpu = [], []
-    for _ in range(repeat):
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return wall, cpu
-
-
-class Peer:
-    """A peer benchmark server in its own process. Protocol, one line each way per request:
-    `<what> <threads> <warmup> <repeat>` -> `<layout> <wall s>,... <cpu s>,...` (samples)."""
-
-    def __init__(self, argv, env):
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=env)
-        self.hello = self._line()
-
-    def _line(self):
-        line = self.proc.stdout.readline()
-        if not line:
-            err = self.proc.stderr.read()
-            raise SystemExit(f"peer {self.proc.args[:2]} failed:\n"
-                             + "\n".join(err.splitlines()[-15:]))
-        return line.strip()
-
-    def ask(self, what, threads, warmup, repeat):
-        self.proc.stdin.write(f"{what} {threads} {warmup} {repeat}\n")
-        self.proc.stdin.flush()
-        layout, wall, cpu = self._line().split()
-        return ([float(v) for v in wall.split(",")], [float(v) for v in cpu.split(",")],
-                layout)
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
-
-
-def serve(cases):
-    """The peer side of Peer: cases[what](threads, warmup, repeat) -> (layout, wall, cpu)."""
-    print("READY", flush=True)
-    for line in sys.stdin:
-        what, threads, warmup, repeat = line.split()
-        layout, wall, cpu = cases[what](int(threads), int(warmup), int(repeat))
-        print(layout, ",".join(map(repr, wall)), ",".join(map(repr, cpu)), flush=True)
 
 
 def torch_serve(args):

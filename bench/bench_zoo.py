@@ -21,11 +21,11 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import time
 
 import numpy as np
+
+from _peer import Peer, measure_samples, serve
 
 import fastconv as fc
 from fastconv import applications as zoo, keras
@@ -158,17 +158,6 @@ def to_torch(torch, model):
     return GraphNet()
 
 
-def median_ms(fn, warmup, repeat):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
-
-
 CASES = {
     "resnet18_train": (lambda: zoo.ResNet18(input_shape=(64, 64, 3)), (16, 64, 64, 3), True),
     "resnet50_infer": (lambda: zoo.ResNet50(), (1, 224, 224, 3), False),
@@ -176,34 +165,85 @@ CASES = {
 }
 
 
+def build(case, torch):
+    """(fastconv model, x, labels, torch net or None, check error) for a case, seeded, so the
+    parent and the torch server build the same weights and inputs."""
+    make, shape, _ = CASES[case]
+    fc.random.set_seed(0)
+    model = make()
+    rng = np.random.default_rng(list(CASES).index(case))
+    x = rng.standard_normal(shape).astype(np.float32)
+    labels = rng.integers(0, 1000, shape[0])
+    tnet, err = None, float("nan")
+    if torch is not None:
+        ours = np.asarray(model(x, training=False))
+        tnet = to_torch(torch, model).eval()
+        with torch.no_grad():
+            theirs = tnet(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
+        err = float(np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-30))
+        if not err <= 1e-3:
+            raise SystemExit(f"{case}: fastconv and torch logits differ (relative {err:.2e})")
+    return model, x, labels, tnet, err
+
+
+def torch_serve():
+    """The PyTorch peer (see _peer.Peer): builds each case on first request."""
+    import torch
+    built = {}
+
+    def case(name):
+        def run(threads, warmup, repeat):
+            if name not in built:
+                _, x, labels, tnet, _ = build(name, torch)
+                built[name] = (tnet, torch.from_numpy(x.transpose(0, 3, 1, 2).copy()),
+                               torch.from_numpy(labels))
+            tnet, xt, yt = built[name]
+            torch.set_num_threads(threads)
+            if CASES[name][2]:
+                tnet.train()
+
+                def t_run():
+                    tnet.zero_grad(set_to_none=True)
+                    torch.nn.functional.cross_entropy(tnet(xt), yt).backward()
+            else:
+                tnet.eval()
+
+                def t_run():
+                    with torch.no_grad():
+                        tnet(xt)
+            wall, cpu = measure_samples(t_run, warmup, repeat)
+            return "nchw", wall, cpu
+        return run
+
+    serve({name: case(name) for name in CASES})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=6)
     ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="interleaved rounds per case (fastconv, then PyTorch, in turn)")
     ap.add_argument("--csv", action="store_true")
-    ap.add_argument("--_torch-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--_torch-serve", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args._torch_serve:
+        return torch_serve()
     try:
         import torch
     except ImportError:
         torch = None
 
-    # The peer is timed in a fresh process where fastconv leaves malloc alone
+    # The peer runs in its own process, where fastconv leaves malloc alone
     # (FASTCONV_MALLOC_TUNING=0): fastconv's import-time malloc tuning is process-wide and would
-    # otherwise speed PyTorch up as well, which a PyTorch user does not get.
-    torch_ms = {}
-    if torch is not None and not args._torch_only:
-        argv = [sys.executable, __file__, "--_torch-only", "--cases", *args.cases, "--threads",
-                *map(str, args.threads), "--repeat", str(args.repeat), "--warmup",
-                str(args.warmup)]
-        out = subprocess.run(argv, check=True, capture_output=True, text=True,
-                             env=dict(os.environ, FASTCONV_MALLOC_TUNING="0")).stdout
-        for line in out.splitlines():
-            if line.startswith("TORCH "):
-                _, case, thr, ms = line.split()
-                torch_ms[(case, int(thr))] = float(ms)
+    # otherwise speed PyTorch up as well, which a PyTorch user does not get. Each case is timed
+    # in --rounds interleaved rounds of fastconv and PyTorch; medians over all samples.
+    peer = None
+    if torch is not None:
+        peer = Peer([sys.executable, __file__, "--_torch-serve"],
+                    dict(os.environ, FASTCONV_MALLOC_TUNING="0"))
 
     info = fc.cpu_info()
     print(f"# CPU: {platform.processor() or info.get('brand', '?')} | ISA: {info.get('isa', '?')}"
@@ -211,31 +251,16 @@ def main():
           f" | torch {torch.__version__ if torch else 'not installed'}"
           f" | Python {platform.python_version()}")
     print(f"# fastconv malloc tuning: {'on' if info.get('malloc_tuned') else 'off'}; torch is timed "
-          "in a separate process with glibc malloc's defaults")
+          f"in its own process with glibc malloc's defaults; {args.rounds} interleaved rounds "
+          f"of {-(-args.repeat // args.rounds)} calls per side; medians of wall time")
     cols = ["case", "batch", "threads", "fastconv ms", "img/s", "torch ms", "torch img/s",
             "ratio", "max err"]
     print(",".join(cols) if args.csv else
           f"{'case':<16}{'batch':>6}{'thr':>4}{'fastconv ms':>12}{'img/s':>9}{'torch ms':>10}"
-          f"{'torch img/s':>12}{'ratio':>7}{'max err':>10}")
-    rng = np.random.default_rng(0)
+          f"{'torch img/s':>12}{'ratio':>7}{'max err':>10}", flush=True)
     for case in args.cases:
-        make, shape, train = CASES[case]
-        fc.random.set_seed(0)
-        model = make()
-        x = rng.standard_normal(shape).astype(np.float32)
-        labels = rng.integers(0, 1000, shape[0])
-        ours = np.asarray(model(x, training=False))
-        err = float("nan")
-        tnet = None
-        if torch is not None:
-            tnet = to_torch(torch, model).eval()
-            xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
-            with torch.no_grad():
-                theirs = tnet(xt).numpy()
-            err = float(np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-30))
-            if not err <= 1e-3:
-                raise SystemExit(f"{case}: fastconv and torch logits differ (relative {err:.2e})")
-            yt = torch.from_numpy(labels)
+        train = CASES[case][2]
+        model, x, labels, _, err = build(case, torch)
         for threads in args.threads:
             fc.set_num_threads(threads)
             if train:
@@ -246,30 +271,16 @@ def main():
             else:
                 def fc_run():
                     model(x, training=False)
-            tms = float("nan")
-            if args._torch_only:
-                ms = float("nan")
-            else:
-                ms = median_ms(fc_run, args.warmup, args.repeat)
-                tms = torch_ms.get((case, threads), float("nan"))
-            if tnet is not None and args._torch_only:
-                torch.set_num_threads(threads)
-                if train:
-                    tnet.train()
-
-                    def t_run():
-                        tnet.zero_grad(set_to_none=True)
-                        torch.nn.functional.cross_entropy(tnet(xt), yt).backward()
-                else:
-                    tnet.eval()
-
-                    def t_run():
-                        with torch.no_grad():
-                            tnet(xt)
-                tms = median_ms(t_run, args.warmup, args.repeat)
-                print(f"TORCH {case} {threads} {tms!r}", flush=True)
-                continue
-            n = shape[0]
+            chunk = max(1, -(-args.repeat // args.rounds))
+            ours, theirs = [], []
+            for r in range(args.rounds):
+                warm = args.warmup if r == 0 else 0
+                ours += measure_samples(fc_run, warm, chunk)[0]
+                if peer is not None:
+                    theirs += peer.ask(case, threads, warm, chunk)[0]
+            ms = statistics.median(ours) * 1e3
+            tms = statistics.median(theirs) * 1e3 if theirs else float("nan")
+            n = x.shape[0]
             vals = [case, n, threads, f"{ms:.1f}", f"{n / ms * 1e3:.1f}", f"{tms:.1f}",
                     f"{n / tms * 1e3:.1f}", f"{tms / ms:.2f}", f"{err:.1e}"]
             if args.csv:
@@ -277,6 +288,8 @@ def main():
             else:
                 print(f"{vals[0]:<16}{vals[1]:>6}{vals[2]:>4}{vals[3]:>12}{vals[4]:>9}"
                       f"{vals[5]:>10}{vals[6]:>12}{vals[7]:>7}{vals[8]:>10}", flush=True)
+    if peer is not None:
+        peer.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,63 @@
+"""Peer benchmark processes: a peer library (PyTorch, TensorFlow) runs in a process of its own
+as a small server that times one case per request, so a benchmark can interleave rounds of
+fastconv and of every peer, and each ratio compares samples taken in the same minutes (the
+machines we measure on drift by tens of percent over minutes). Used by bench_e2e.py and
+bench_zoo.py."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+
+def measure_samples(fn, warmup, repeat):
+    """([wall s], [process-CPU s]) of `repeat` calls after `warmup` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        fn()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return wall, cpu
+
+
+class Peer:
+    """A peer benchmark server in its own process. Protocol, one line each way per request:
+    `<what> <threads> <warmup> <repeat>` -> `<layout> <wall s>,... <cpu s>,...` (samples)."""
+
+    def __init__(self, argv, env):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env)
+        self.hello = self._line()
+
+    def _line(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            err = self.proc.stderr.read()
+            raise SystemExit(f"peer {self.proc.args[:2]} failed:\n"
+                             + "\n".join(err.splitlines()[-15:]))
+        return line.strip()
+
+    def ask(self, what, threads, warmup, repeat):
+        self.proc.stdin.write(f"{what} {threads} {warmup} {repeat}\n")
+        self.proc.stdin.flush()
+        layout, wall, cpu = self._line().split()
+        return ([float(v) for v in wall.split(",")], [float(v) for v in cpu.split(",")],
+                layout)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def serve(cases):
+    """The peer side of Peer: cases[what](threads, warmup, repeat) -> (layout, wall, cpu)."""
+    print("READY", flush=True)
+    for line in sys.stdin:
+        what, threads, warmup, repeat = line.split()
+        layout, wall, cpu = cases[what](int(threads), int(warmup), int(repeat))
+        print(layout, ",".join(map(repr, wall)), ",".join(map(repr, cpu)), flush=True)
