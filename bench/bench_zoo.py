@@ -11,8 +11,10 @@ The PyTorch network is built inside this script by translating the fastconv mode
 into torch modules one to one (Conv2d/BatchNorm2d/MaxPool2d(ceil_mode)/LocalResponseNorm/...,
 NCHW) and copying its weights, so both sides compute the same function. Before timing, the
 inference logits of both are compared (`max err` column = max |fastconv - torch| / max |torch|
-on that row's input) and the script stops if they differ by more than 1e-3 relative. Times are
-medians of --repeat runs after --warmup; ratio = torch ms / fastconv ms (> 1: fastconv faster).
+on that row's input) and the script stops if they differ by more than 1e-3 relative. PyTorch runs
+in a server process of its own (bench/_peer.py) and each case is timed in --rounds interleaved
+rounds of fastconv and PyTorch; times are medians of the --repeat wall-time samples per side;
+ratio = torch ms / fastconv ms (> 1: fastconv faster).
 """
 
 from __future__ import annotations
