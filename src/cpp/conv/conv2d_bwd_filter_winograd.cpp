@@ -96,12 +96,16 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
   const ConvWinogradKernels& wk = active_table().conv_winograd;
   const ConvWinogradWgradKernels& wg = active_table().conv_winograd_wgrad;
   const int MR = kern.mr, NR = kern.nr;
-  // Which side is the microkernel's row side (MR-wide A micro-panels): the transform that
-  // fills them stores MR = 12 (AVX-512) or 6 (AVX2) lanes per row, half of them across a cache
-  // line, so it goes to the side with fewer values per tile; the other side's NR-wide panels
-  // take whole vectors. Measured (AVX-512, 1 thread): 7x7x64->128 with C as rows (72 x 128
-  // padded) 6.3-6.7 ms, with F as rows (132 x 64) 7.0-7.2 ms; 14x14x32->64 and 64->64 equal.
-  const bool f_rows = F < C;
+  // Which side is the microkernel's row side (MR-wide A micro-panels). With the ISA's 4-tile
+  // panel kernels (AVX-512: whole-vector stores of 12-wide rows) either side fills its panels
+  // as fast, so the side that pads less takes the rows (C = 64, F = 128 on 12 x 32: 132 x 64
+  // with F as rows instead of 72 x 128). Without them the transform that fills MR-wide rows
+  // stores MR lanes per row (AVX2: 6, half across a cache line), so that goes to the side with
+  // fewer values per tile.
+  const bool panel_kernels = wg.panel == MR && wg.input4 != nullptr && wg.dy4 != nullptr;
+  const int64_t rows_c = (C + MR - 1) / MR * MR * ((F + NR - 1) / NR * NR);
+  const int64_t rows_f = (F + MR - 1) / MR * MR * ((C + NR - 1) / NR * NR);
+  const bool f_rows = panel_kernels ? rows_f < rows_c : F < C;
   const int PV = f_rows ? NR : MR, PE = f_rows ? MR : NR;  // panel widths of V and E
   const int64_t vpanels = (C + PV - 1) / PV, epanels = (F + PE - 1) / PE;
 
@@ -128,7 +132,9 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
   TB = std::min(std::max<int64_t>(TB, 16), chunk);
   // Per position: the panels one after another; 64-byte aligned panels (B micro-panels are
   // read with aligned loads), 16 floats of skew between positions.
-  const int64_t vpanel = round_up(TB * PV, 16), epanel = round_up(TB * PE, 16);
+  // Panels hold TB rows rounded up to 4 (the panel kernels write groups of 4 tiles).
+  const int64_t TB4 = round_up(TB, 4);
+  const int64_t vpanel = round_up(TB4 * PV, 16), epanel = round_up(TB4 * PE, 16);
   const int64_t vs = vpanels * vpanel + 16, es = epanels * epanel + 16;
 
   // The partials, a zero row, and (F x C orientation) the transposed sum.
@@ -157,13 +163,14 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
     const int64_t v_tail = C - (vpanels - 1) * PV, e_tail = F - (epanels - 1) * PE;
     for (int xi = 0; xi < 16; ++xi) {
       float* pv = vbuf + xi * vs + (vpanels - 1) * vpanel;
-      for (int64_t i = 0; i < TB && v_tail < PV; ++i)
+      for (int64_t i = 0; i < TB4 && v_tail < PV; ++i)
         std::fill(pv + i * PV + v_tail, pv + (i + 1) * PV, 0.0f);
       float* pe = ebuf + xi * es + (epanels - 1) * epanel;
-      for (int64_t i = 0; i < TB && e_tail < PE; ++i)
+      for (int64_t i = 0; i < TB4 && e_tail < PE; ++i)
         std::fill(pe + i * PE + e_tail, pe + (i + 1) * PE, 0.0f);
     }
-    std::vector<const float*> vptrs(static_cast<size_t>(16 * TB)), dptrs(static_cast<size_t>(4 * TB));
+    std::vector<const float*> vptrs(static_cast<size_t>(16 * TB4)),
+        dptrs(static_cast<size_t>(4 * TB4));
     const float* pp[16];
     const float* ep[4];
     UkernelParams params;
@@ -208,11 +215,19 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
             if (++th == th_n) th = 0, ++n;
           }
         }
-        // Transforms, one panel at a time: each of the 16 positions' panels is then written
-        // sequentially, whole cache lines one after another (tile-major order interleaved
-        // 16 x panels partial-line store streams, measured 4x slower for the dy transform).
+        // The panel kernels' last group of 4 reads zero rows for the tiles past the block.
+        for (int64_t i = tb; i < round_up(tb, 4) && !f_rows && panel_kernels; ++i)
+          std::fill(vptrs.begin() + i * 16, vptrs.begin() + (i + 1) * 16, zeros);
+        for (int64_t i = tb; i < round_up(tb, 4) && f_rows && panel_kernels; ++i)
+          std::fill(dptrs.begin() + i * 4, dptrs.begin() + (i + 1) * 4, zeros);
+        // Transforms, one panel at a time (tile-major order measured no different).
         for (int64_t cp = 0; cp < vpanels; ++cp) {
           const int64_t nc = std::min<int64_t>(PV, C - cp * PV);
+          if (panel_kernels && !f_rows) {
+            for (int64_t i = 0; i < tb; i += 4)
+              wg.input4(vptrs.data() + i * 16, cp * PV, nc, vbuf + cp * vpanel + i * PV, vs);
+            continue;
+          }
           for (int64_t i = 0; i < tb; ++i) {
             for (int k = 0; k < 16; ++k) pp[k] = vptrs[i * 16 + k] + cp * PV;
             wk.input(pp, nc, vbuf + cp * vpanel + i * PV, vs);
@@ -220,6 +235,11 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
         }
         for (int64_t fp = 0; fp < epanels; ++fp) {
           const int64_t nf = std::min<int64_t>(PE, F - fp * PE);
+          if (panel_kernels && f_rows) {
+            for (int64_t i = 0; i < tb; i += 4)
+              wg.dy4(dptrs.data() + i * 4, fp * PE, nf, ebuf + fp * epanel + i * PE, es);
+            continue;
+          }
           for (int64_t i = 0; i < tb; ++i) {
             for (int k = 0; k < 4; ++k) ep[k] = dptrs[i * 4 + k] + fp * PE;
             wg.dy(ep, nf, ebuf + fp * epanel + i * PE, es);
@@ -286,10 +306,14 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
     for (int xi = 0; xi < 16; ++xi) {
       const float* __restrict src = sum + xi * ms;
       float* __restrict dst = mt + xi * ms;
-      for (int64_t c0 = 0; c0 < C; c0 += 16) {
-        const int64_t c1 = std::min(C, c0 + 16);
-        for (int64_t f = 0; f < F; ++f)
-          for (int64_t c = c0; c < c1; ++c) dst[c * F + f] = src[f * C + c];
+      // 16 x 16 blocks: the block's source rows stay in L1 while its columns are written.
+      for (int64_t f0 = 0; f0 < F; f0 += 16) {
+        const int64_t f1 = std::min(F, f0 + 16);
+        for (int64_t c0 = 0; c0 < C; c0 += 16) {
+          const int64_t c1 = std::min(C, c0 + 16);
+          for (int64_t c = c0; c < c1; ++c)
+            for (int64_t f = f0; f < f1; ++f) dst[c * F + f] = src[f * C + c];
+        }
       }
     }
     m = mt;

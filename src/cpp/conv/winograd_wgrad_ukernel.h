@@ -26,6 +26,16 @@
 //   w:  w[(k * 3 + l) * tap_stride + j] = (G^T m_j G)[k][l]: with p = m1 + m2, q = m1 - m2 per
 //       column, t0 = m0 + .5 p, t1 = .5 q, t2 = .5 p - m3, then the same on the rows of t.
 //       4 rounded additions per element (the halvings are exact), identical on every ISA.
+//
+// Panel kernels (optional; an ISA whose GEMM microkernel's MR makes narrow panel rows sets them):
+// the same two transforms for 4 consecutive tiles of one `panel`-wide slice of channels /
+// filters, written the way the GEMM microkernel reads an A micro-panel, as 4 x panel contiguous
+// floats per position:
+//   input4: d[t * 16 + k] the 16 patch pointers of tile t < 4 (as for the input kernel);
+//           out[xi * ldo + t * panel + i] = V_xi of tile t, channel off + i, for i < n, and 0
+//           for n <= i < panel.
+//   dy4:    e[t * 4 + k] the 4 dy pointers of tile t < 4; out as above with E_xi, filter off + i.
+//   out and ldo are 64-byte aligned; lanes past n are never read from the pointers.
 #pragma once
 
 #include <cstdint>
@@ -36,14 +46,24 @@ using WinogradWgradDyFn = void (*)(const float* const* e, int64_t f, float* out,
 using WinogradWgradOutFn = void (*)(const float* m, int64_t ldm, int64_t f, float* w,
                                     int64_t tap_stride);
 
+using WinogradWgradPanelFn = void (*)(const float* const* p, int64_t off, int64_t n, float* out,
+                                      int64_t ldo);
+
 struct ConvWinogradWgradKernels {
   WinogradWgradDyFn dy = nullptr;
   WinogradWgradOutFn output = nullptr;
+  WinogradWgradPanelFn input4 = nullptr;  // optional panel kernels, see above
+  WinogradWgradPanelFn dy4 = nullptr;
+  int panel = 0;  // their panel width (the GEMM microkernel's MR they are written for)
 };
 
 void f32_winograd_wgrad_dy_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
 void f32_winograd_wgrad_dy_ukernel_c8__avx2(const float* const*, int64_t, float*, int64_t);
 void f32_winograd_wgrad_dy_ukernel_c16__avx512f(const float* const*, int64_t, float*, int64_t);
+void f32_winograd_wgrad_in_ukernel_4x12__avx512f(const float* const*, int64_t, int64_t, float*,
+                                                 int64_t);
+void f32_winograd_wgrad_dy_ukernel_4x12__avx512f(const float* const*, int64_t, int64_t, float*,
+                                                 int64_t);
 void f32_winograd_wgrad_out_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);
 void f32_winograd_wgrad_out_ukernel_c8__avx2(const float*, int64_t, int64_t, float*, int64_t);
 void f32_winograd_wgrad_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, float*,

@@ -20,8 +20,11 @@ KernelTable make_table_avx512f() {
   t.conv_winograd = {f32_winograd_in_ukernel_c16__avx512f,
                      f32_winograd_out_ukernel_c16__avx512f,
                      f32_winograd_kernel_ukernel_c16__avx512f};
+  // 4x12 panel kernels: the 12x32 GEMM kernel's 12-row A panels written as whole vectors.
   t.conv_winograd_wgrad = {f32_winograd_wgrad_dy_ukernel_c16__avx512f,
-                           f32_winograd_wgrad_out_ukernel_c16__avx512f};
+                           f32_winograd_wgrad_out_ukernel_c16__avx512f,
+                           f32_winograd_wgrad_in_ukernel_4x12__avx512f,
+                           f32_winograd_wgrad_dy_ukernel_4x12__avx512f, 12};
   t.pool.maxpool = f32_maxpool2d_ukernel_c16__avx512f;
   t.pool.maxpool_bwd = f32_maxpool2d_bwd_ukernel_c16__avx512f;
   t.pool.maxpool_name = "f32_maxpool2d_ukernel_c16__avx512f";
