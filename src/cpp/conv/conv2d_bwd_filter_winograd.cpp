@@ -63,7 +63,8 @@ bool conv_bwd_filter_use_winograd(const ConvShape& s) {
   if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1) return false;
   switch (conv_algo()) {
     case ConvAlgo::kDirect: return false;
-    case ConvAlgo::kWinograd: return true;
+    case ConvAlgo::kWinograd:
+    case ConvAlgo::kWinograd4: return true;  // the weight gradient has F(3x3, 2x2) only
     default: break;
   }
   // auto: where Winograd measured faster than conv2d_bwd_filter's other paths (process CPU

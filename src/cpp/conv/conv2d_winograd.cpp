@@ -1,5 +1,7 @@
-// Winograd F(2x2, 3x3) forward convolution (Lavin & Gray, "Fast Algorithms for Convolutional
-// Neural Networks", 2016).
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) forward convolution (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016). F(2x2, 3x3) is described here; F(4x4, 3x3) is the same
+// scheme with 6x6 patches, 36 positions xi (36 GEMMs) and 4x4 output tiles, its matrices in
+// conv/winograd4_math.h (36 C F multiply-adds per 16 outputs: 4x fewer than direct when full).
 //
 // The output is cut into 2x2 tiles; tile t reads the 4x4 input patch d_t whose top-left pixel
 // is (2 th - pad_top, 2 tw - pad_left) (pixels outside the image are zero: padding, and past
@@ -60,23 +62,23 @@ void read_env_once() {
     ConvAlgo a;
     if (!parse_conv_algo(env, &a))
       throw std::invalid_argument(std::string("FASTCONV_CONV_ALGO='") + env +
-                                  "' is not one of direct, winograd, auto");
+                                  "' is not one of direct, winograd, winograd4, auto");
     g_algo = a;
   });
 }
 
 // U = G g G^T for every (c, f) (the table's kernel transform, float64 rounded once), into
-// u[(xi * npanels + jp) * C * NR + c * NR + j] = U_xi(c, jp * NR + j), zero past F.
-// tmp: 16 * F floats. One channel at a time through tmp: the 16 destination rows are
-// npanels * C * NR floats apart (often a multiple of 4 KiB), and 16 interleaved store streams
-// at such a stride would fight over one L1 set.
-void transform_kernel(const ConvWinogradKernels& wk, const float* w, int64_t C, int64_t F, int NR,
-                      float* tmp, float* u) {
+// u[(xi * npanels + jp) * C * NR + c * NR + j] = U_xi(c, jp * NR + j), zero past F, for the P
+// positions xi (16 for F(2x2, 3x3), 36 for F(4x4, 3x3)). tmp: P * F floats. One channel at a
+// time through tmp: the P destination rows are npanels * C * NR floats apart (often a multiple
+// of 4 KiB), and P interleaved store streams at such a stride would fight over one L1 set.
+void transform_kernel(WinogradKernelFn kernel, int P, const float* w, int64_t C, int64_t F,
+                      int NR, float* tmp, float* u) {
   const int64_t npanels = (F + NR - 1) / NR;
   const int64_t panel = C * NR, xi_stride = npanels * panel;
   for (int64_t c = 0; c < C; ++c) {
-    wk.kernel(w + c * F, C * F, F, tmp, F);
-    for (int xi = 0; xi < 16; ++xi)
+    kernel(w + c * F, C * F, F, tmp, F);
+    for (int xi = 0; xi < P; ++xi)
       for (int64_t jp = 0; jp < npanels; ++jp) {
         const int64_t nj = std::min<int64_t>(NR, F - jp * NR);
         float* dst = u + xi * xi_stride + jp * panel + c * NR;
@@ -93,6 +95,7 @@ bool parse_conv_algo(const char* name, ConvAlgo* out) {
   if (s == "auto") *out = ConvAlgo::kAuto;
   else if (s == "direct") *out = ConvAlgo::kDirect;
   else if (s == "winograd") *out = ConvAlgo::kWinograd;
+  else if (s == "winograd4") *out = ConvAlgo::kWinograd4;
   else return false;
   return true;
 }
@@ -101,6 +104,7 @@ const char* conv_algo_name(ConvAlgo algo) {
   switch (algo) {
     case ConvAlgo::kDirect: return "direct";
     case ConvAlgo::kWinograd: return "winograd";
+    case ConvAlgo::kWinograd4: return "winograd4";
     default: return "auto";
   }
 }
@@ -115,11 +119,13 @@ void set_conv_algo(ConvAlgo algo) {
   g_algo = algo;
 }
 
-bool conv_use_winograd(const ConvShape& s) {
-  if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1) return false;
+int conv_winograd_tile(const ConvShape& s) {
+  if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1) return 0;
+  const bool have4 = active_table().conv_winograd.input4 != nullptr;
   switch (conv_algo()) {
-    case ConvAlgo::kDirect: return false;
-    case ConvAlgo::kWinograd: return true;
+    case ConvAlgo::kDirect: return 0;
+    case ConvAlgo::kWinograd: return 2;
+    case ConvAlgo::kWinograd4: return have4 ? 4 : 2;
     default: break;
   }
   // auto: where Winograd measured faster (1 thread, process CPU time, AVX-512 unless noted).
@@ -130,65 +136,84 @@ bool conv_use_winograd(const ConvShape& s) {
   // batch 1 / 2 / 3 (49 / 98 / 147 tiles): 1.07x / 1.13x / 1.11x (AVX2: 1.21x at batch 2).
   const int64_t tiles = s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2);
   const double reduction = 9.0 * static_cast<double>(s.m()) / (16.0 * tiles);  // 2.25 if full
-  if (tiles < (reduction >= 2.0 ? 96 : 128)) return false;
+  if (tiles < (reduction >= 2.0 ? 96 : 128)) return 0;
   // A GEMM microkernel that cannot read the transformed input in place (AVX2, scalar) packs it
   // 16 times per block, which only pays with more channels (AVX2 at 4900 tiles: 32->64 1.18x,
   // 32->32 1.02x, 16->64 0.99x, 16->16 0.79x; AVX-512 16->16 1.6x).
-  if (active_table().gemm.strided_a) return s.c >= 16 && s.f >= 16;
-  return s.c >= 32 && s.f >= 64;
+  if (!active_table().gemm.strided_a) return s.c >= 32 && s.f >= 64 ? 2 : 0;
+  if (s.c < 16 || s.f < 16) return 0;
+  // F(4x4, 3x3) does 36 instead of 4 x 16 multiplies per 4x4 outputs, but its kernel
+  // transform (36 C F floats, built per call) and its transforms' larger patches have to be
+  // paid for by enough tiles. Measured (1 thread, CPU time, forward / backward-data ms, F(2x2)
+  // -> F(4x4)): lab 7x7x64->128 b100 (400 4x4 tiles, C F = 8192) 4.30 -> 3.55 / 4.00 -> 3.36;
+  // 14x14x32->64 b100 (1600, 2048) 4.22 -> 3.40 / 3.92 -> 3.16; 56x56x64->64 b8 (1568, 4096)
+  // 9.66 -> 6.39; 28x28x128->128 b8 (392, 16384) 8.38 -> 8.38 (tie); 14x14x256->256 b8 (128,
+  // 65536) 13.0 -> 19.6; 8x8x128->128 b16 (64, 16384) 1.50 -> 2.45.
+  const int64_t tiles4 = s.n * ((s.oh + 3) / 4) * ((s.ow + 3) / 4);
+  if (active_table().conv_winograd.input4 != nullptr && tiles4 >= 64 && 32 * tiles4 > s.c * s.f)
+    return 4;
+  return 2;
 }
+
+bool conv_use_winograd(const ConvShape& s) { return conv_winograd_tile(s) != 0; }
 
 // x (N,H,W,C), w (3,3,C,F), bias (F) or null -> y (N,OH,OW,F).
 void conv2d_fwd_winograd(const ConvShape& s, const float* x, const float* w, const float* bias,
                          bool relu, float* y) {
   const int64_t C = s.c, F = s.f, OH = s.oh, OW = s.ow, H = s.h, W = s.w;
-  const int64_t th_n = (OH + 1) / 2, tw_n = (OW + 1) / 2;
+  const ConvWinogradKernels& wk = active_table().conv_winograd;
+  // Output tile m x m from an (m + 2) x (m + 2) input patch; P transformed positions.
+  const int m = conv_winograd_tile(s) == 4 && wk.input4 != nullptr ? 4 : 2;
+  const int alpha = m + 2, P = alpha * alpha;
+  const WinogradInFn input = m == 4 ? wk.input4 : wk.input;
+  const WinogradOutFn output = m == 4 ? wk.output4 : wk.output;
+  const int64_t th_n = (OH + m - 1) / m, tw_n = (OW + m - 1) / m;
   const int64_t T = s.n * th_n * tw_n;
   if (T == 0) return;
   const GemmKernel& kern = active_table().gemm;
-  const ConvWinogradKernels& wk = active_table().conv_winograd;
   const int MR = kern.mr, NR = kern.nr;
   const int64_t npanels = (F + NR - 1) / NR;
   const int64_t KC = std::min<int64_t>(kern.kc, C);
 
   // U, then a zero row for padding pixels, then the kernel transform's staging rows.
-  float* u = thread_scratch(kScratchU, static_cast<size_t>(16 * npanels * C * NR + C + 16 * F));
-  float* zeros = u + 16 * npanels * C * NR;
+  float* u = thread_scratch(kScratchU, static_cast<size_t>(P * npanels * C * NR + C + P * F));
+  float* zeros = u + P * npanels * C * NR;
   std::fill(zeros, zeros + C, 0.0f);
-  transform_kernel(wk, w, C, F, NR, zeros + C, u);
+  transform_kernel(m == 4 ? wk.kernel4 : wk.kernel, P, w, C, F, NR, zeros + C, u);
 
   // Tiles per block: V + M within the L2 budget, whole microkernel row-tiles.
-  int64_t TB = kBlockFloats / (16 * (C + F));
+  int64_t TB = kBlockFloats / (P * (C + F));
   TB = std::max<int64_t>(MR, TB / MR * MR);
   TB = std::min<int64_t>(TB, (T + MR - 1) / MR * MR);
   const int64_t nblocks = (T + TB - 1) / TB;
   // Kernels that can read V_xi in place skip the packing (measured 10-20% faster on AVX-512).
   const bool a_in_place = kern.strided_a;
   const int nt = static_cast<int>(std::max<int64_t>(
-      1, std::min<int64_t>(threads_for(2.0 * 16 * T * C * F, 1.0e6), nblocks)));
+      1, std::min<int64_t>(threads_for(2.0 * P * T * C * F, 1.0e6), nblocks)));
 
   // Per position xi, V_xi (tiles x C) and M_xi (tiles x F) are plain row-major matrices
   // (rows contiguous: the microkernel reads A rows and writes C rows at a short stride instead
-  // of 16 C apart, which put all 12 rows of a tile into one L1 set). The 16 matrices of a block
-  // are 16 floats more than a whole number of rows apart, so the transforms' 16 streams do not
+  // of P C apart, which put all 12 rows of a tile into one L1 set). The P matrices of a block
+  // are 16 floats more than a whole number of rows apart, so the transforms' P streams do not
   // alias in L1 either.
   const int64_t vs = TB * C + 16, ms = TB * F + 16;
-  // Offsets of the 16 patch pixels from the patch's top-left pixel, for patches inside x.
-  int64_t patch_off[16];
-  for (int a = 0; a < 4; ++a)
-    for (int b = 0; b < 4; ++b) patch_off[a * 4 + b] = (a * W + b) * C;
+  // Offsets of the P patch pixels from the patch's top-left pixel, for patches inside x.
+  int64_t patch_off[36];
+  for (int a = 0; a < alpha; ++a)
+    for (int b = 0; b < alpha; ++b) patch_off[a * alpha + b] = (a * W + b) * C;
 
 #pragma omp parallel num_threads(nt)
   {
-    // V (16 x vs), M (16 x ms), a packed A micro-panel for kernels that cannot read A in place,
-    // and 3 dummy rows that clipped outputs are written to.
+    // V (P x vs), M (P x ms), a packed A micro-panel for kernels that cannot read A in place,
+    // and the dummy row that clipped outputs are written to.
     const int64_t a_size = a_in_place ? 0 : (MR * KC + 15) / 16 * 16;
     float* vbuf =
-        thread_scratch(kScratchBlock, static_cast<size_t>(16 * (vs + ms) + a_size + 3 * F));
-    float* mbuf = vbuf + 16 * vs;
-    float* apack = mbuf + 16 * ms;
+        thread_scratch(kScratchBlock, static_cast<size_t>(P * (vs + ms) + a_size + F));
+    float* mbuf = vbuf + P * vs;
+    float* apack = mbuf + P * ms;
     float* dummy = apack + a_size;
-    const float* ptrs[16];
+    const float* ptrs[36];
+    float* yp[16];
     UkernelParams params;
 
 #pragma omp for schedule(dynamic, 1)
@@ -197,29 +222,29 @@ void conv2d_fwd_winograd(const ConvShape& s, const float* x, const float* w, con
       // Input transform. (n, th, tw) of tile t0 + i, advanced incrementally.
       int64_t n = t0 / (th_n * tw_n), th = t0 / tw_n % th_n, tw = t0 % tw_n;
       for (int64_t i = 0; i < tb; ++i) {
-        const int64_t ih0 = 2 * th - s.pt, iw0 = 2 * tw - s.pl;
+        const int64_t ih0 = m * th - s.pt, iw0 = m * tw - s.pl;
         const float* img = x + n * H * W * C;
-        if (ih0 >= 0 && ih0 + 3 < H && iw0 >= 0 && iw0 + 3 < W) {
+        if (ih0 >= 0 && ih0 + alpha - 1 < H && iw0 >= 0 && iw0 + alpha - 1 < W) {
           const float* base = img + (ih0 * W + iw0) * C;
-          for (int k = 0; k < 16; ++k) ptrs[k] = base + patch_off[k];
+          for (int k = 0; k < P; ++k) ptrs[k] = base + patch_off[k];
         } else {
-          for (int a = 0; a < 4; ++a) {
+          for (int a = 0; a < alpha; ++a) {
             const int64_t ih = ih0 + a;
-            for (int b = 0; b < 4; ++b) {
+            for (int b = 0; b < alpha; ++b) {
               const int64_t iw = iw0 + b;
-              ptrs[a * 4 + b] =
+              ptrs[a * alpha + b] =
                   (ih >= 0 && ih < H && iw >= 0 && iw < W) ? img + (ih * W + iw) * C : zeros;
             }
           }
         }
-        wk.input(ptrs, C, vbuf + i * C, vs);
+        input(ptrs, C, vbuf + i * C, vs);
         if (++tw == tw_n) {
           tw = 0;
           if (++th == th_n) th = 0, ++n;
         }
       }
-      // 16 GEMMs M_xi = V_xi . U_xi.
-      for (int xi = 0; xi < 16; ++xi) {
+      // P GEMMs M_xi = V_xi . U_xi.
+      for (int xi = 0; xi < P; ++xi) {
         const float* v_xi = vbuf + xi * vs;
         float* m_xi = mbuf + xi * ms;
         for (int64_t i0 = 0; i0 < tb; i0 += MR) {
@@ -248,12 +273,13 @@ void conv2d_fwd_winograd(const ConvShape& s, const float* x, const float* w, con
       // Output transform, clipped at the bottom/right edge.
       n = t0 / (th_n * tw_n), th = t0 / tw_n % th_n, tw = t0 % tw_n;
       for (int64_t i = 0; i < tb; ++i) {
-        const int64_t oh = 2 * th, ow = 2 * tw;
-        float* y00 = y + ((n * OH + oh) * OW + ow) * F;
-        const bool right = ow + 1 < OW, down = oh + 1 < OH;
-        float* const yp[4] = {y00, right ? y00 + F : dummy, down ? y00 + OW * F : dummy + F,
-                              right && down ? y00 + OW * F + F : dummy + 2 * F};
-        wk.output(mbuf + i * F, ms, F, bias, relu, yp);
+        const int64_t oh = m * th, ow = m * tw;
+        for (int a = 0; a < m; ++a)
+          for (int b = 0; b < m; ++b)
+            yp[a * m + b] = oh + a < OH && ow + b < OW
+                                ? y + ((n * OH + oh + a) * OW + ow + b) * F
+                                : dummy;  // clipped: written, never read
+        output(mbuf + i * F, ms, F, bias, relu, yp);
         if (++tw == tw_n) {
           tw = 0;
           if (++th == th_n) th = 0, ++n;

@@ -7,17 +7,20 @@ namespace fastconv {
 
 // Forward algorithm for 3x3 / stride 1 / dilation 1 convolutions (everything else always runs
 // the direct indirect-GEMM path). kAuto takes Winograd where it was measured faster.
-enum class ConvAlgo { kAuto = 0, kDirect = 1, kWinograd = 2 };
+enum class ConvAlgo { kAuto = 0, kDirect = 1, kWinograd = 2, kWinograd4 = 3 };
 
-// The current choice: FASTCONV_CONV_ALGO=direct|winograd|auto, read once at first use (an
+// The current choice: FASTCONV_CONV_ALGO=direct|winograd|winograd4|auto, read once at first use (an
 // unknown value throws std::invalid_argument), unless set_conv_algo() overrode it.
 ConvAlgo conv_algo();
 void set_conv_algo(ConvAlgo algo);
 bool parse_conv_algo(const char* name, ConvAlgo* out);
 const char* conv_algo_name(ConvAlgo algo);
 
-// Whether conv2d_fwd runs shape s with Winograd under the current choice.
+// Whether conv2d_fwd runs shape s with Winograd under the current choice, and with which output
+// tile: 0 (not Winograd), 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3); "winograd4" forces it where the
+// ISA has its transforms, else F(2x2, 3x3)).
 bool conv_use_winograd(const ConvShape& s);
+int conv_winograd_tile(const ConvShape& s);
 
 // x (N,H,W,C), w (3,3,C,F), bias (F) or null -> y (N,OH,OW,F); requires 3x3, stride 1,
 // dilation 1, any padding (top/bottom/left/right may differ).

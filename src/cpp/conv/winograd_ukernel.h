@@ -35,6 +35,13 @@ struct ConvWinogradKernels {
   WinogradInFn input = nullptr;
   WinogradOutFn output = nullptr;
   WinogradKernelFn kernel = nullptr;
+  // F(4x4, 3x3) (conv/winograd4_math.h), same contracts with 6x6 patches / transforms and 4x4
+  // output tiles: input d has 36 pointers (row-major 6x6), v 36 rows; output m has 36 rows and
+  // y 16 pointers (row-major 4x4); kernel u 36 rows. Null where the ISA has no fast version
+  // (the driver then uses F(2x2, 3x3)).
+  WinogradInFn input4 = nullptr;
+  WinogradOutFn output4 = nullptr;
+  WinogradKernelFn kernel4 = nullptr;
 };
 
 void f32_winograd_in_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
@@ -46,6 +53,13 @@ void f32_winograd_out_ukernel_c8__avx2(const float*, int64_t, int64_t, const flo
                                        float* const*);
 void f32_winograd_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, const float*, bool,
                                            float* const*);
+void f32_winograd4_in_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
+void f32_winograd4_in_ukernel_c16__avx512f(const float* const*, int64_t, float*, int64_t);
+void f32_winograd4_out_ukernel_c1__scalar(const float*, int64_t, int64_t, const float*, bool,
+                                          float* const*);
+void f32_winograd4_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, const float*, bool,
+                                            float* const*);
+void f32_winograd4_kernel_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);
 void f32_winograd_kernel_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);
 void f32_winograd_kernel_ukernel_c8__avx2(const float*, int64_t, int64_t, float*, int64_t);
 void f32_winograd_kernel_ukernel_c16__avx512f(const float*, int64_t, int64_t, float*, int64_t);

@@ -15,6 +15,10 @@ KernelTable make_table_avx2() {
   t.conv_bwdw = {f32_conv_bwdw_ukernel_6x16__avx2, 6, 16, "f32_conv_bwdw_ukernel_6x16__avx2"};
   t.conv_winograd = {f32_winograd_in_ukernel_c8__avx2, f32_winograd_out_ukernel_c8__avx2,
                      f32_winograd_kernel_ukernel_c8__avx2};
+  // No AVX2 F(4x4, 3x3) transforms: the scalar ones would cost more than the saved GEMM work.
+  t.conv_winograd.input4 = nullptr;
+  t.conv_winograd.output4 = nullptr;
+  t.conv_winograd.kernel4 = nullptr;
   t.conv_winograd_wgrad = {f32_winograd_wgrad_dy_ukernel_c8__avx2,
                            f32_winograd_wgrad_out_ukernel_c8__avx2};
   t.pool.maxpool = f32_maxpool2d_ukernel_c8__avx2;

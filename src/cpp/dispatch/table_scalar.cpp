@@ -13,6 +13,9 @@ KernelTable make_table_scalar() {
   t.conv_bwdw = {f32_conv_bwdw_ukernel_4x8__scalar, 4, 8, "f32_conv_bwdw_ukernel_4x8__scalar"};
   t.conv_winograd = {f32_winograd_in_ukernel_c1__scalar, f32_winograd_out_ukernel_c1__scalar,
                      f32_winograd_kernel_ukernel_c1__scalar};
+  t.conv_winograd.input4 = f32_winograd4_in_ukernel_c1__scalar;
+  t.conv_winograd.output4 = f32_winograd4_out_ukernel_c1__scalar;
+  t.conv_winograd.kernel4 = f32_winograd4_kernel_ukernel_c1__scalar;
   t.conv_winograd_wgrad = {f32_winograd_wgrad_dy_ukernel_c1__scalar,
                            f32_winograd_wgrad_out_ukernel_c1__scalar};
   t.pool.maxpool = f32_maxpool2d_ukernel_c1__scalar;
