@@ -75,8 +75,8 @@ bool conv_bwd_filter_use_winograd(const ConvShape& s) {
   // C = 5 / 6 / 8 1.4x / 1.6x / 1.3-1.8x (F = 1..16 alike). Slower: the direct path for C <= 4
   // (28x28x3->32 batch 8: 0.76x; 4->8: 0.97x), and fewer than 32 tiles (4x4x128->128 at
   // batch 2, 8 tiles: 0.77x; batch 4: 1.04x), where the single chunk runs on one thread while
-  // the GEMM path splits dW between two. AVX2 (no in-register 12-lane panels: 6-lane masked
-  // stores): lab layers 1.1x, 7x7x64->128 batch 4 0.95x, few channels 1.05-2.5x.
+  // the GEMM path splits dW between two. AVX2: lab layers 1.9x / 1.7x, 7x7x64->128 batch 4
+  // 1.4x, 14x14x6->16 batch 8 2.2x.
   const int64_t tiles = s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2);
   return tiles >= 32 && s.c >= 5;
 }
@@ -98,11 +98,11 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
   const ConvWinogradWgradKernels& wg = active_table().conv_winograd_wgrad;
   const int MR = kern.mr, NR = kern.nr;
   // Which side is the microkernel's row side (MR-wide A micro-panels). With the ISA's 4-tile
-  // panel kernels (AVX-512: whole-vector stores of 12-wide rows) either side fills its panels
-  // as fast, so the side that pads less takes the rows (C = 64, F = 128 on 12 x 32: 132 x 64
-  // with F as rows instead of 72 x 128). Without them the transform that fills MR-wide rows
-  // stores MR lanes per row (AVX2: 6, half across a cache line), so that goes to the side with
-  // fewer values per tile.
+  // panel kernels (whole-vector stores of 12-wide rows on AVX-512, 6-wide on AVX2) either side
+  // fills its panels as fast, so the side that pads less takes the rows (C = 64, F = 128 on
+  // 12 x 32: 132 x 64 with F as rows instead of 72 x 128). Without them (scalar) the row side
+  // is the one with fewer values per tile. (AVX2 with one maskstore per 6-lane row instead:
+  // 14x14x32->64 at batch 100 took 15.9 ms, with the 4x6 panel kernels 6.8 ms.)
   const bool panel_kernels = wg.panel == MR && wg.input4 != nullptr && wg.dy4 != nullptr;
   const int64_t rows_c = (C + MR - 1) / MR * MR * ((F + NR - 1) / NR * NR);
   const int64_t rows_f = (F + MR - 1) / MR * MR * ((C + NR - 1) / NR * NR);

@@ -19,8 +19,11 @@ KernelTable make_table_avx2() {
   t.conv_winograd.input4 = nullptr;
   t.conv_winograd.output4 = nullptr;
   t.conv_winograd.kernel4 = nullptr;
+  // 4x6 panel kernels: the 6x16 GEMM kernel's 6-row A panels written as whole vectors.
   t.conv_winograd_wgrad = {f32_winograd_wgrad_dy_ukernel_c8__avx2,
-                           f32_winograd_wgrad_out_ukernel_c8__avx2};
+                           f32_winograd_wgrad_out_ukernel_c8__avx2,
+                           f32_winograd_wgrad_in_ukernel_4x6__avx2,
+                           f32_winograd_wgrad_dy_ukernel_4x6__avx2, 6};
   t.pool.maxpool = f32_maxpool2d_ukernel_c8__avx2;
   t.pool.maxpool_bwd = f32_maxpool2d_bwd_ukernel_c8__avx2;
   t.pool.maxpool_name = "f32_maxpool2d_ukernel_c8__avx2";
