@@ -97,16 +97,16 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
   const ConvWinogradKernels& wk = active_table().conv_winograd;
   const ConvWinogradWgradKernels& wg = active_table().conv_winograd_wgrad;
   const int MR = kern.mr, NR = kern.nr;
-  // Which side is the microkernel's row side (MR-wide A micro-panels). With the ISA's 4-tile
-  // panel kernels (whole-vector stores of 12-wide rows on AVX-512, 6-wide on AVX2) either side
-  // fills its panels as fast, so the side that pads less takes the rows (C = 64, F = 128 on
-  // 12 x 32: 132 x 64 with F as rows instead of 72 x 128). Without them (scalar) the row side
-  // is the one with fewer values per tile. (AVX2 with one maskstore per 6-lane row instead:
-  // 14x14x32->64 at batch 100 took 15.9 ms, with the 4x6 panel kernels 6.8 ms.)
+  // Which side is the microkernel's row side (MR-wide A micro-panels): the one with fewer
+  // values per tile, so the transposition of the sums (F rows) is only needed when C > F.
+  // Where the ISA has 4-tile panel kernels (whole-vector stores of 12-wide rows on AVX-512,
+  // 6-wide on AVX2) they fill the A panels; otherwise the per-tile transforms do. Measured on
+  // AVX-512, 1 thread: 7x7x64->128 with C as rows (72 x 128 padded) 6.29 ms, with F as rows
+  // (132 x 64, 8% fewer multiply-adds) 6.45 ms; 14x14x32->64 and 64->64 equal. (AVX2 with
+  // one maskstore per 6-lane row instead of the panel kernels: 14x14x32->64 at batch 100
+  // took 15.9 ms, with them 6.8 ms.)
   const bool panel_kernels = wg.panel == MR && wg.input4 != nullptr && wg.dy4 != nullptr;
-  const int64_t rows_c = (C + MR - 1) / MR * MR * ((F + NR - 1) / NR * NR);
-  const int64_t rows_f = (F + MR - 1) / MR * MR * ((C + NR - 1) / NR * NR);
-  const bool f_rows = panel_kernels ? rows_f < rows_c : F < C;
+  const bool f_rows = F < C;
   const int PV = f_rows ? NR : MR, PE = f_rows ? MR : NR;  // panel widths of V and E
   const int64_t vpanels = (C + PV - 1) / PV, epanels = (F + PE - 1) / PE;
 
