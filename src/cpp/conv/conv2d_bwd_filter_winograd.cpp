@@ -77,8 +77,11 @@ bool conv_bwd_filter_use_winograd(const ConvShape& s) {
   // batch 2, 8 tiles: 0.77x; batch 4: 1.04x), where the single chunk runs on one thread while
   // the GEMM path splits dW between two. AVX2: lab layers 1.9x / 1.7x, 7x7x64->128 batch 4
   // 1.4x, 14x14x6->16 batch 8 2.2x.
+  // Wide layers: 28x28x128->128 batch 8 1.8x, 14x14x256->256 1.55x, 14x14x128->256 batch 32
+  // 1.4x, but 7x7x512->512 batch 8 0.99x: its 16 C F sums (16 MiB) fill the partial budget,
+  // so one chunk (one thread) streams them through memory for every block of 16 tiles.
   const int64_t tiles = s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2);
-  return tiles >= 32 && s.c >= 5;
+  return tiles >= 32 && s.c >= 5 && s.c * s.f < 512 * 512;
 }
 
 // x (N,H,W,C), dy (N,OH,OW,F) -> dw (3,3,C,F), db (F) or null; 3x3, stride 1, dilation 1,
