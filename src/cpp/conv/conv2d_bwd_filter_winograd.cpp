@@ -18,7 +18,8 @@
 //
 // Layout. A block of TB tiles is transformed straight into the GEMM microkernel's packed
 // layout: V_xi as MR-channel micro-panels (panel[t * MR + i] = V_xi(t, c0 + i)), E_xi as
-// NR-filter micro-panels, zero past C / F. Both fit in L2 together with the chunk's M.
+// NR-filter micro-panels, zero past C / F (or, when F < C, E_xi on the MR side and V_xi on
+// the NR side, and M_xi comes out as F x C). Both fit in L2 together with the chunk's M.
 //
 // Determinism. The tiles are cut into chunks whose number depends only on the shape; a chunk
 // is summed by one thread, block after block in tile order (the microkernel adds each block's
@@ -30,7 +31,6 @@
 #include <algorithm>
 #include <cstring>
 #include <vector>
-#include <cstdlib>
 
 #include "common/buffer.h"
 #include "common/parallel.h"
@@ -68,8 +68,8 @@ bool conv_bwd_filter_use_winograd(const ConvShape& s) {
     default: break;
   }
   // auto: where Winograd measured faster than conv2d_bwd_filter's other paths (process CPU
-  // time, AVX-512, 1 thread unless noted). Lab layers at batch 100: 14x14x32->64 1.6-1.7x,
-  // 7x7x64->128 1.3-1.5x; ResNet 56x56x64->64 batch 8 1.75x; 14x14x32->64 batch 1 / 2 / 4
+  // time, AVX-512, 1 thread unless noted). Lab layers at batch 100: 14x14x32->64 1.7-1.8x,
+  // 7x7x64->128 1.25-1.6x; ResNet 56x56x64->64 batch 8 1.9-2.0x; 14x14x32->64 batch 1 / 2 / 4
   // 1.7x / 1.8-1.9x / 1.9x (2 threads, wall: 1.0x / 1.2-1.4x / 1.7x); 7x7x64->128 batch
   // 2 / 4 / 8 (32 / 64 / 128 tiles) 1.1x / 1.1-1.7x / 1.6x; few channels at batch 8, 14x14:
   // C = 5 / 6 / 8 1.4x / 1.6x / 1.3-1.8x (F = 1..16 alike). Slower: the direct path for C <= 4
