@@ -16,6 +16,7 @@
 #include "common/parallel.h"
 #include "conv/conv.h"
 #include "conv/conv_winograd.h"
+#include "dispatch/table.h"
 #include "gemm/driver.h"
 
 namespace fastconv {
@@ -29,41 +30,39 @@ struct RowTask {
   int64_t n, ih;
 };
 
-constexpr int64_t kTransposeBlock = 32;
-
 // The stride-1 transposed convolution's kernel: w (KH, KW, C, F) flipped in space with C and F
 // swapped, wt[ki][kj][f][c] = w[KH-1-ki][KW-1-kj][c][f], seen as the K' x C matrix
-// (K' = KH*KW*F) of the forward pass. Both the panel packer and the materialising transpose
-// read w a block of rows c at a time (F contiguous floats each) and write a block of at most
-// 32 columns, so neither walks memory with a stride of F or C floats per element (the
-// element-wise transpose it replaces took ~10 ms for a 3x3x512x512 kernel).
+// (K' = KH*KW*F) of the forward pass. Per tap that is the transpose of a C x F block, done by
+// the ISA's transposing pack (register transposes: every store writes 8 consecutive floats),
+// straight into the forward pass's NR-column panels or, for the paths that need the array,
+// into wt. (An element-wise transpose took ~10 ms for a 3x3x512x512 kernel; a blocked scalar
+// one still ~2.4 ms, 40% of ResNet-18's 2x2x512 backward-data at batch 16.)
 class FlippedTranspose final : public ConvWeightSource {
  public:
   FlippedTranspose(const float* w, int64_t kh, int64_t kw, int64_t c, int64_t f)
       : w_(w), kh_(kh), kw_(kw), c_(c), f_(f) {}
 
-  // Columns [c0, c0 + nc) of wt into dst (row stride ld), for every row (tap, f).
-  void transpose_block(int64_t c0, int64_t nc, float* dst, int64_t ld) const {
-    constexpr int64_t kRows = 64;  // f rows per pass: the destination block stays in L1
-    for (int64_t tap = 0; tap < kh_ * kw_; ++tap) {
-      const int64_t ki = tap / kw_, kj = tap % kw_;
-      const float* src = w_ + ((kh_ - 1 - ki) * kw_ + (kw_ - 1 - kj)) * c_ * f_;
-      float* d = dst + tap * f_ * ld;
-      for (int64_t f0 = 0; f0 < f_; f0 += kRows) {
-        const int64_t f1 = std::min(f_, f0 + kRows);
-        for (int64_t j = 0; j < nc; ++j) {
-          const float* row = src + (c0 + j) * f_;
-          for (int64_t f = f0; f < f1; ++f) d[f * ld + j] = row[f];
-        }
-      }
-    }
+  // w's C x F block of the tap that lands at position `tap` of wt.
+  const float* tap_block(int64_t tap) const {
+    const int64_t ki = tap / kw_, kj = tap % kw_;
+    return w_ + ((kh_ - 1 - ki) * kw_ + (kw_ - 1 - kj)) * c_ * f_;
+  }
+
+  // All of wt (K' x C, row stride C), one tap per task.
+  void materialize(float* wt) const {
+    const int64_t taps = kh_ * kw_;
+    const int nt = threads_for(static_cast<double>(taps) * c_ * f_, 1.0e5);
+    const PackTransposeFn packt = active_table().packt;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t tap = 0; tap < taps; ++tap)
+      packt(tap_block(tap), f_, static_cast<int>(c_), f_, static_cast<int>(c_),
+            wt + tap * f_ * c_);
   }
 
   void pack(int64_t j0, int64_t nj, int nr, float* dst) const override {
-    const int64_t rows = kh_ * kw_ * f_;
-    if (nj < nr)
-      for (int64_t r = 0; r < rows; ++r) std::fill(dst + r * nr + nj, dst + (r + 1) * nr, 0.0f);
-    transpose_block(j0, nj, dst, nr);
+    const PackTransposeFn packt = active_table().packt;
+    for (int64_t tap = 0; tap < kh_ * kw_; ++tap)
+      packt(tap_block(tap) + j0 * f_, f_, static_cast<int>(nj), f_, nr, dst + tap * f_ * nr);
   }
 
  private:
@@ -115,12 +114,7 @@ void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float*
     // want the flipped kernel as an array.
     if (!conv_use_winograd(t) && conv2d_fwd_igemm(t, dy, flipped, nullptr, false, dx)) return;
     float* wt = thread_scratch(3, static_cast<size_t>(K * F));  // conv2d_fwd uses slot 2
-    const int nt = threads_for(static_cast<double>(K) * F, 1.0e5);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t c0 = 0; c0 < C; c0 += kTransposeBlock) {
-      const int64_t nc = std::min(kTransposeBlock, C - c0);
-      flipped.transpose_block(c0, nc, wt + c0, C);
-    }
+    flipped.materialize(wt);
     conv2d_fwd(t, dy, wt, nullptr, false, dx);
     return;
   }
