@@ -19,7 +19,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
+
+from _peer import measure_samples  # bench/_peer.py: plain Python, no fastconv
 
 
 def main():
@@ -78,18 +79,6 @@ def main():
     x1 = tf.constant(x[:1])
     print(f"TFCHECK {err!r} {tf.__version__}", flush=True)
 
-    def measure(fn, warmup, repeat):
-        for _ in range(warmup):
-            fn()
-        wall, cpu = [], []
-        for _ in range(repeat):
-            c0 = time.process_time()
-            t0 = time.perf_counter()
-            fn()
-            wall.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-        return wall, cpu
-
     # .numpy() waits for the result (TensorFlow may return before the kernels finish).
     cases = {
         "train": lambda: compiled_step(xt, yt).numpy(),
@@ -101,7 +90,7 @@ def main():
         what, threads, warmup, repeat = line.split()
         if int(threads) != args.threads:
             raise SystemExit(f"this server runs {args.threads} thread(s), asked for {threads}")
-        wall, cpu = measure(cases[what], int(warmup), int(repeat))
+        wall, cpu = measure_samples(cases[what], int(warmup), int(repeat))
         print("tf", ",".join(map(repr, wall)), ",".join(map(repr, cpu)), flush=True)
     return 0
 

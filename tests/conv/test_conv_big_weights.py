@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import fastconv
-from fastconv import _core, reference
+from fastconv import reference
 from fastconv.ops import conv as C
 from assertions import assert_within
 
@@ -30,16 +30,6 @@ CASES = [
     ((1, 5, 5, 64), (3, 3, 200), (1, 1), ((1, 1), (1, 1))),    # 3 tiles, 7 panels in 4 groups
     ((1, 9, 9, 33), (1, 1, 1000), (1, 1), ((0, 0), (0, 0))),   # 7 tiles
 ]
-
-
-@pytest.fixture
-def algo():
-    """Sets the convolution algorithm for the test; restores the previous one after."""
-    previous = _core.get_conv_algo()
-    try:
-        yield _core.set_conv_algo
-    finally:
-        _core.set_conv_algo(previous)
 
 
 @pytest.fixture

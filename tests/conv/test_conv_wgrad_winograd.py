@@ -24,16 +24,6 @@ _A = np.array([[1, 0], [1, 1], [1, -1], [0, 1]], np.float64)
 _GT = np.array([[1, .5, .5, 0], [0, .5, -.5, 0], [0, .5, .5, -1]], np.float64)
 
 
-@pytest.fixture
-def algo():
-    """Restore the algorithm switch after a test forces one."""
-    previous = _core.get_conv_algo()
-    try:
-        yield _core.set_conv_algo
-    finally:
-        _core.set_conv_algo(previous)
-
-
 def _tiles(x, dy, pads):
     """The tiling of the Winograd path: per 2x2 tile of outputs (zero dy past the edge), the
     4x4 input patch from (2 th - pad_top, 2 tw - pad_left), zeros outside x.

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import fastconv
 from fastconv import _core, ops, reference
-from fastconv._geometry import resolve_padding
+from _wino_cases import desc, rand, wino_configs
 from assertions import assert_within, gemm_error_bound
 
 # The tape tests' finite-difference checker (tests/autograd has no conftest to put it on the path).
@@ -28,16 +28,6 @@ SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
 _BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64)
 _G = np.array([[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]], np.float64)
 _AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float64)
-
-
-@pytest.fixture
-def algo():
-    """Restore the forward algorithm after a test forces one."""
-    previous = _core.get_conv_algo()
-    try:
-        yield _core.set_conv_algo
-    finally:
-        _core.set_conv_algo(previous)
 
 
 def winograd_magnitude(x_abs, w_abs, pads, out_hw):
@@ -81,51 +71,19 @@ def winograd_bound(x_abs, w_abs, pads, out_hw, bias_abs=None):
     return gemm_error_bound(wmag, c + 8)
 
 
-@st.composite
-def wino_configs(draw):
-    """3x3 stride 1: batch 1..3, H/W 1..20 (odd, smaller than the kernel with padding), C/F 1..40,
-    'same' / 'valid' / explicit asymmetric pads."""
-    n = draw(st.integers(1, 3))
-    c = draw(st.one_of(st.integers(1, 40), st.sampled_from([1, 7, 8, 15, 16, 17, 33, 40])))
-    f = draw(st.one_of(st.integers(1, 40), st.sampled_from([1, 9, 16, 31, 32, 33, 40])))
-    mode = draw(st.sampled_from(["valid", "same", "explicit"]))
-    if mode == "valid":
-        h, w = draw(st.integers(3, 20)), draw(st.integers(3, 20))
-        padding = "valid"
-    elif mode == "explicit":
-        pads = ((draw(st.integers(0, 3)), draw(st.integers(0, 3))),
-                (draw(st.integers(0, 3)), draw(st.integers(0, 3))))
-        h = draw(st.integers(max(1, 3 - pads[0][0] - pads[0][1]), 20))
-        w = draw(st.integers(max(1, 3 - pads[1][0] - pads[1][1]), 20))
-        padding = pads
-    else:
-        h, w = draw(st.integers(1, 20)), draw(st.integers(1, 20))
-        padding = "same"
-    pads = resolve_padding(padding, (h, w), (3, 3), (1, 1), (1, 1), "test")
-    return dict(x_shape=(n, h, w, c), w_shape=(3, 3, c, f), padding=padding, pads=pads)
-
-
-def _rand(rng, shape):
-    return rng.standard_normal(shape).astype(np.float32)
-
-
-def _desc(cfg, isa):
-    return f"[{isa}] x{cfg['x_shape']} w{cfg['w_shape']} p{cfg['pads']}"
-
-
 @SETTINGS
 @given(cfg=wino_configs(), bias=st.booleans(), relu=st.booleans(), seed=st.integers(0, 2**31))
 def test_winograd_fwd_matches_reference(isa, algo, cfg, bias, relu, seed):
     algo("winograd")
     rng = np.random.default_rng(seed)
-    x, w = _rand(rng, cfg["x_shape"]), _rand(rng, cfg["w_shape"])
-    b = _rand(rng, (cfg["w_shape"][3],)) if bias else None
+    x, w = rand(rng, cfg["x_shape"]), rand(rng, cfg["w_shape"])
+    b = rand(rng, (cfg["w_shape"][3],)) if bias else None
     args = ((1, 1), cfg["pads"], (1, 1))
     y = ops.conv2d_fwd(x, w, b, *args, relu=relu)
     expected = reference.conv2d_fwd(x, w, b, *args, relu=relu)
     bound = winograd_bound(np.abs(x), np.abs(w), cfg["pads"], expected.shape[1:3],
                            None if b is None else np.abs(b))
-    assert_within(y, expected, bound, "winograd conv2d_fwd " + _desc(cfg, isa))
+    assert_within(y, expected, bound, "winograd conv2d_fwd " + desc(cfg, isa))
     y2 = ops.conv2d(x, w, b, padding=cfg["padding"], activation="relu" if relu else None)
     np.testing.assert_array_equal(y2, y)
 
@@ -137,10 +95,10 @@ def test_winograd_bwd_data_matches_reference(isa, algo, cfg, seed):
     # spatially flipped, transposed kernel (conv2d_bwd_data.cpp), for C >= 8 and pads <= 2.
     algo("winograd")
     rng = np.random.default_rng(seed)
-    w = _rand(rng, cfg["w_shape"])
+    w = rand(rng, cfg["w_shape"])
     args = ((1, 1), cfg["pads"], (1, 1))
     y_shape = reference.conv2d_fwd(np.zeros(cfg["x_shape"]), w, None, *args).shape
-    dy = _rand(rng, y_shape)
+    dy = rand(rng, y_shape)
     dx = ops.conv2d_bwd_data(dy, w, cfg["x_shape"], *args)
     expected = reference.conv2d_bwd_data(dy, w, cfg["x_shape"], *args)
     absprod = reference.conv2d_bwd_data(np.abs(dy), np.abs(w), cfg["x_shape"], *args)
@@ -151,7 +109,7 @@ def test_winograd_bwd_data_matches_reference(isa, algo, cfg, seed):
         wt = np.abs(w)[::-1, ::-1].transpose(0, 1, 3, 2)
         tpads = ((2 - pt, 2 - pb), (2 - pl, 2 - pr))
         bound = bound + winograd_bound(np.abs(dy), wt, tpads, cfg["x_shape"][1:3])
-    assert_within(dx, expected, bound, "winograd conv2d_bwd_data " + _desc(cfg, isa))
+    assert_within(dx, expected, bound, "winograd conv2d_bwd_data " + desc(cfg, isa))
 
 
 @pytest.mark.parametrize("geom", [
@@ -163,7 +121,7 @@ def test_winograd_bit_identical_across_thread_counts(isa, algo, threads, geom):
     algo("winograd")
     x_shape, f, pads = geom
     rng = np.random.default_rng(11)
-    x, w, b = _rand(rng, x_shape), _rand(rng, (3, 3, x_shape[3], f)), _rand(rng, (f,))
+    x, w, b = rand(rng, x_shape), rand(rng, (3, 3, x_shape[3], f)), rand(rng, (f,))
     args = ((1, 1), pads, (1, 1))
     results = []
     for nt in (1, 2, 3):
@@ -194,7 +152,7 @@ def test_winograd_exact_on_small_integers(isa, algo):
 
 
 def test_algorithms_agree_and_switch_round_trips(isa, algo, rng):
-    x, w, b = _rand(rng, (2, 12, 12, 32)), _rand(rng, (3, 3, 32, 48)), _rand(rng, (48,))
+    x, w, b = rand(rng, (2, 12, 12, 32)), rand(rng, (3, 3, 32, 48)), rand(rng, (48,))
     out = {}
     for name in ("direct", "winograd", "auto"):
         algo(name)
@@ -263,12 +221,12 @@ def test_auto_routing(isa, algo, rng):
         return ops.conv2d(x, w, padding="same", **kw)
 
     # (F(4x4, 3x3) where the ISA has it and enough 4x4 tiles: test_conv_winograd4.py.)
-    x, w = _rand(rng, (8, 14, 14, 32)), _rand(rng, (3, 3, 32, 64))
+    x, w = rand(rng, (8, 14, 14, 32)), rand(rng, (3, 3, 32, 64))
     np.testing.assert_array_equal(run("auto", x, w),
                                   run("winograd4" if isa == "avx512f" else "winograd", x, w))
-    x, w = _rand(rng, (1, 7, 7, 64)), _rand(rng, (3, 3, 64, 128))
+    x, w = rand(rng, (1, 7, 7, 64)), rand(rng, (3, 3, 64, 128))
     np.testing.assert_array_equal(run("auto", x, w), run("direct", x, w))
-    x, w = _rand(rng, (8, 14, 14, 32)), _rand(rng, (3, 3, 32, 64))
+    x, w = rand(rng, (8, 14, 14, 32)), rand(rng, (3, 3, 32, 64))
     for kw in (dict(strides=2), dict(dilation_rate=2)):
         np.testing.assert_array_equal(run("winograd", x, w, **kw), run("direct", x, w, **kw))
 
@@ -277,7 +235,7 @@ def test_winograd_deep_channels_split_depth(isa, algo, rng):
     # C above the GEMM kernel's depth block (256 scalar/AVX2, 384 AVX-512): the 16 products
     # accumulate over depth blocks in a fixed order.
     algo("winograd")
-    x, w, b = _rand(rng, (1, 5, 6, 400)), _rand(rng, (3, 3, 400, 20)), _rand(rng, (20,))
+    x, w, b = rand(rng, (1, 5, 6, 400)), rand(rng, (3, 3, 400, 20)), rand(rng, (20,))
     pads = ((1, 1), (0, 2))
     y = ops.conv2d_fwd(x, w, b, (1, 1), pads)
     expected = reference.conv2d_fwd(x, w, b, (1, 1), pads)

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastconv
-from fastconv import _core, ops, reference
-from fastconv._geometry import resolve_padding
+from fastconv import ops, reference
+from _wino_cases import desc, rand, wino_configs
 from assertions import assert_within, gemm_error_bound
 
 SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
@@ -24,16 +24,6 @@ _G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
                [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]], np.float64)
 _AT = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0],
                 [0, 1, -1, 8, -8, 1]], np.float64)
-
-
-@pytest.fixture
-def algo():
-    """Restore the algorithm after a test forces one."""
-    previous = _core.get_conv_algo()
-    try:
-        yield _core.set_conv_algo
-    finally:
-        _core.set_conv_algo(previous)
 
 
 def _has_f4(isa):
@@ -87,45 +77,13 @@ def winograd4_bound(x_abs, w_abs, pads, out_hw, bias_abs=None):
     return gemm_error_bound(wmag, c + 16)
 
 
-@st.composite
-def wino_configs(draw):
-    """3x3 stride 1: batch 1..3, H/W 1..22 (edge tiles 1..4 wide), C/F 1..40, 'same' / 'valid' /
-    explicit asymmetric pads."""
-    n = draw(st.integers(1, 3))
-    c = draw(st.one_of(st.integers(1, 40), st.sampled_from([1, 15, 16, 17, 33])))
-    f = draw(st.one_of(st.integers(1, 40), st.sampled_from([1, 16, 31, 32, 33])))
-    mode = draw(st.sampled_from(["valid", "same", "explicit"]))
-    if mode == "valid":
-        h, w = draw(st.integers(3, 22)), draw(st.integers(3, 22))
-        padding = "valid"
-    elif mode == "explicit":
-        pads = ((draw(st.integers(0, 2)), draw(st.integers(0, 2))),
-                (draw(st.integers(0, 2)), draw(st.integers(0, 2))))
-        h = draw(st.integers(max(1, 3 - pads[0][0] - pads[0][1]), 22))
-        w = draw(st.integers(max(1, 3 - pads[1][0] - pads[1][1]), 22))
-        padding = pads
-    else:
-        h, w = draw(st.integers(1, 22)), draw(st.integers(1, 22))
-        padding = "same"
-    pads = resolve_padding(padding, (h, w), (3, 3), (1, 1), (1, 1), "test")
-    return dict(x_shape=(n, h, w, c), w_shape=(3, 3, c, f), padding=padding, pads=pads)
-
-
-def _rand(rng, shape):
-    return rng.standard_normal(shape).astype(np.float32)
-
-
-def _desc(cfg, isa):
-    return f"[{isa}] x{cfg['x_shape']} w{cfg['w_shape']} p{cfg['pads']}"
-
-
 @SETTINGS
-@given(cfg=wino_configs(), bias=st.booleans(), relu=st.booleans(), seed=st.integers(0, 2**31))
+@given(cfg=wino_configs(max_hw=22, max_pad=2), bias=st.booleans(), relu=st.booleans(), seed=st.integers(0, 2**31))
 def test_winograd4_fwd_matches_reference(isa, algo, cfg, bias, relu, seed):
     algo("winograd4")
     rng = np.random.default_rng(seed)
-    x, w = _rand(rng, cfg["x_shape"]), _rand(rng, cfg["w_shape"])
-    b = _rand(rng, (cfg["w_shape"][3],)) if bias else None
+    x, w = rand(rng, cfg["x_shape"]), rand(rng, cfg["w_shape"])
+    b = rand(rng, (cfg["w_shape"][3],)) if bias else None
     args = ((1, 1), cfg["pads"], (1, 1))
     y = ops.conv2d_fwd(x, w, b, *args, relu=relu)
     expected = reference.conv2d_fwd(x, w, b, *args, relu=relu)
@@ -134,20 +92,20 @@ def test_winograd4_fwd_matches_reference(isa, algo, cfg, bias, relu, seed):
     if not _has_f4(isa):  # F(2x2, 3x3) ran: its bound is below this one
         bound = np.maximum(bound, gemm_error_bound(
             reference.conv2d_fwd(np.abs(x), np.abs(w), None, *args), 9 * x.shape[-1] + 16))
-    assert_within(y, expected, bound, "winograd4 conv2d_fwd " + _desc(cfg, isa))
+    assert_within(y, expected, bound, "winograd4 conv2d_fwd " + desc(cfg, isa))
 
 
 @SETTINGS
-@given(cfg=wino_configs(), seed=st.integers(0, 2**31))
+@given(cfg=wino_configs(max_hw=22, max_pad=2), seed=st.integers(0, 2**31))
 def test_winograd4_bwd_data_matches_reference(isa, algo, cfg, seed):
     # Stride-1 backward-data is the forward convolution of dy (padded by 2 - pad) with the
     # spatially flipped, transposed kernel (conv2d_bwd_data.cpp), for C >= 8 and pads <= 2.
     algo("winograd4")
     rng = np.random.default_rng(seed)
-    w = _rand(rng, cfg["w_shape"])
+    w = rand(rng, cfg["w_shape"])
     args = ((1, 1), cfg["pads"], (1, 1))
     y_shape = reference.conv2d_fwd(np.zeros(cfg["x_shape"]), w, None, *args).shape
-    dy = _rand(rng, y_shape)
+    dy = rand(rng, y_shape)
     dx = ops.conv2d_bwd_data(dy, w, cfg["x_shape"], *args)
     expected = reference.conv2d_bwd_data(dy, w, cfg["x_shape"], *args)
     absprod = reference.conv2d_bwd_data(np.abs(dy), np.abs(w), cfg["x_shape"], *args)
@@ -157,7 +115,7 @@ def test_winograd4_bwd_data_matches_reference(isa, algo, cfg, seed):
         wt = np.abs(w)[::-1, ::-1].transpose(0, 1, 3, 2)
         tpads = ((2 - pt, 2 - pb), (2 - pl, 2 - pr))
         bound = bound + winograd4_bound(np.abs(dy), wt, tpads, cfg["x_shape"][1:3])
-    assert_within(dx, expected, bound, "winograd4 conv2d_bwd_data " + _desc(cfg, isa))
+    assert_within(dx, expected, bound, "winograd4 conv2d_bwd_data " + desc(cfg, isa))
 
 
 @pytest.mark.parametrize("geom", [
@@ -169,7 +127,7 @@ def test_winograd4_bit_identical_across_thread_counts(isa, algo, threads, geom):
     algo("winograd4")
     x_shape, f, pads = geom
     rng = np.random.default_rng(11)
-    x, w, b = _rand(rng, x_shape), _rand(rng, (3, 3, x_shape[3], f)), _rand(rng, (f,))
+    x, w, b = rand(rng, x_shape), rand(rng, (3, 3, x_shape[3], f)), rand(rng, (f,))
     args = ((1, 1), pads, (1, 1))
     results = []
     for nt in (1, 2, 3):
@@ -188,7 +146,7 @@ def test_winograd4_is_not_f2_and_nan_propagates(isa, algo, rng):
     # third row and fourth column of one 6x6 patch, which B^T spreads to five of its six rows
     # and columns and A^T to every output of the 4x4 tile [4:8, 4:8] and nowhere else. (F(2x2)
     # spreads it within the same outputs, less uniformly; direct: the 3x3 window [4:7, 5:8].)
-    x, w = _rand(rng, (1, 12, 12, 16)), _rand(rng, (3, 3, 16, 16))
+    x, w = rand(rng, (1, 12, 12, 16)), rand(rng, (3, 3, 16, 16))
     algo("winograd")
     y2 = ops.conv2d(x, w, padding="same")
     algo("winograd4")
@@ -210,9 +168,9 @@ def test_auto_routing_takes_f4_where_measured_faster(isa, algo, rng):
 
     # The lab's 7x7x64 -> 128 at batch 100 (400 4x4 tiles, C F = 8192): F(4x4) on AVX-512,
     # F(2x2) where the GEMM kernel cannot read the transformed input in place.
-    x, w = _rand(rng, (100, 7, 7, 64)), _rand(rng, (3, 3, 64, 128))
+    x, w = rand(rng, (100, 7, 7, 64)), rand(rng, (3, 3, 64, 128))
     want = "winograd4" if isa == "avx512f" else "winograd"
     np.testing.assert_array_equal(run("auto", x, w), run(want, x, w))
     # Many channels for the tiles (14x14x256 -> 256 at batch 8: 128 tiles, C F = 65536): F(2x2).
-    x, w = _rand(rng, (8, 14, 14, 256)), _rand(rng, (3, 3, 256, 256))
+    x, w = rand(rng, (8, 14, 14, 256)), rand(rng, (3, 3, 256, 256))
     np.testing.assert_array_equal(run("auto", x, w), run("winograd", x, w))

@@ -4,18 +4,14 @@
 // Contract: conv/winograd_ukernel.h.
 #include <immintrin.h>
 
+#include "conv/winograd4_avx512.h"
 #include "conv/winograd4_math.h"
 #include "conv/winograd_ukernel.h"
 
 namespace fastconv {
 namespace {
 
-struct Z {
-  __m512 v;
-};
-inline Z operator+(Z a, Z b) { return {_mm512_add_ps(a.v, b.v)}; }
-inline Z operator-(Z a, Z b) { return {_mm512_sub_ps(a.v, b.v)}; }
-inline Z operator*(Z a, float s) { return {_mm512_mul_ps(a.v, _mm512_set1_ps(s))}; }
+using winograd4::Z;
 
 template <bool kTail>
 inline void step(const float* m, int64_t ldm, int64_t j, __mmask16 mask, const float* bias,
