@@ -48,3 +48,13 @@ def threads():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def algo():
+    """The convolution algorithm switch (_core.set_conv_algo), restored after the test."""
+    previous = _core.get_conv_algo()
+    try:
+        yield _core.set_conv_algo
+    finally:
+        _core.set_conv_algo(previous)
