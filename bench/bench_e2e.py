@@ -360,12 +360,6 @@ def main():
 
     cols = ["what", "threads", "unit", "fastconv", "fastconv@cpu", "torch", "torch@cpu",
             "torch layout", "x torch", "x torch@cpu", "TF", "x TF", "x TF@cpu"]
-    if args.csv:
-        print(",".join(cols))
-    else:
-        print(f"{'what':<6}{'thr':>4}{'unit':>6}{'fastconv':>10}{'fc@cpu':>9}{'torch':>9}"
-              f"{'torch@cpu':>10}{'layout':>14}{'x torch':>8}{'@cpu':>6}{'TF':>8}{'x TF':>6}"
-              f"{'@cpu':>6}")
 
     def ratio(a, b):
         return a / b if a and b else float("nan")
@@ -428,6 +422,13 @@ def main():
               "the issue's reference figures")
     print(f"# each case: {args.rounds} interleaved rounds per peer, medians over all samples",
           flush=True)
+
+    if args.csv:
+        print(",".join(cols))
+    else:
+        print(f"{'what':<6}{'thr':>4}{'unit':>6}{'fastconv':>10}{'fc@cpu':>9}{'torch':>9}"
+              f"{'torch@cpu':>10}{'layout':>14}{'x torch':>8}{'@cpu':>6}{'TF':>8}{'x TF':>6}"
+              f"{'@cpu':>6}")
 
     tf_times = {}
     for threads in args.threads:
