@@ -28,7 +28,9 @@ CASES = [
     ((1, 20, 20, 40), (5, 5, 270), (1, 1), ((2, 2), (2, 2))),  # 270000, 34 tiles: 2 runs
     # Weights that fit, but too few pixels for two runs of 8 tiles: the panels are split.
     ((1, 5, 5, 64), (3, 3, 200), (1, 1), ((1, 1), (1, 1))),    # 3 tiles, 7 panels in 4 groups
-    ((1, 9, 9, 33), (1, 1, 1000), (1, 1), ((0, 0), (0, 0))),   # 7 tiles
+    ((1, 9, 9, 33), (1, 1, 1000), (1, 1), ((0, 0), (0, 0))),   # 7 tiles (pointwise: GEMM)
+    # Pointwise with weights beyond L2 and few pixels: the indirect GEMM's panel tasks.
+    ((1, 9, 9, 300), (1, 1, 1000), (1, 1), ((0, 0), (0, 0))),  # 300000
 ]
 
 
