@@ -222,8 +222,8 @@ void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, floa
                        float* db) {
   // 3x3 stride-1 layers with enough tiles and channels: Winograd F(3x3, 2x2)
   // (conv2d_bwd_filter_winograd.cpp), 2.25x fewer multiply-adds.
-  if (conv_bwd_filter_use_winograd(s)) {
-    conv2d_bwd_filter_winograd(s, x, dy, dw, db);
+  if (const int tile = conv_bwd_filter_winograd_tile(s)) {
+    conv2d_bwd_filter_winograd(s, tile, x, dy, dw, db);
     return;
   }
   const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 &&

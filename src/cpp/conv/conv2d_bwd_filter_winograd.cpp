@@ -57,16 +57,8 @@ constexpr int64_t kPartialBudget = int64_t{1} << 22;
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
-}  // namespace
-
-bool conv_bwd_filter_use_winograd(const ConvShape& s) {
-  if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1) return false;
-  switch (conv_algo()) {
-    case ConvAlgo::kDirect: return false;
-    case ConvAlgo::kWinograd:
-    case ConvAlgo::kWinograd4: return true;  // the weight gradient has F(3x3, 2x2) only
-    default: break;
-  }
+// auto: 0 (the other paths), 2 or 4 by shape only (never by thread count).
+int conv_bwd_filter_auto_tile(const ConvShape& s, bool has_f4) {
   // auto: where Winograd measured faster than conv2d_bwd_filter's other paths (process CPU
   // time, AVX-512, 1 thread unless noted). Lab layers at batch 100: 14x14x32->64 1.7-1.8x,
   // 7x7x64->128 1.25-1.6x; ResNet 56x56x64->64 batch 8 1.9-2.0x; 14x14x32->64 batch 1 / 2 / 4
@@ -81,15 +73,43 @@ bool conv_bwd_filter_use_winograd(const ConvShape& s) {
   // 1.4x, but 7x7x512->512 batch 8 0.99x: its 16 C F sums (16 MiB) fill the partial budget,
   // so one chunk (one thread) streams them through memory for every block of 16 tiles.
   const int64_t tiles = s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2);
-  return tiles >= 32 && s.c >= 5 && s.c * s.f < 512 * 512;
+  if (tiles < 32 || s.c < 5 || s.c * s.f >= 512 * 512) return 0;
+  // F(3x3, 4x4) (AVX-512 and scalar) over F(3x3, 2x2), 1 thread CPU time: lab 7x7x64->128
+  // batch 100 1.31x, batch 32 / 8 (128 / 32 4x4 tiles) 1.16x / 1.27x; 14x14x32->64 batch
+  // 100 / 8 / 2 (32 tiles) 1.05x / 1.12x / 0.99x; ResNet 56x56x64->64 batch 8 1.44x;
+  // 28x28x128->128 1.37x, 28x28x16->32 1.36x, 14x14x8->16 1.06x, 14x14x256->256 1.05x.
+  const int64_t tiles4 = s.n * ((s.oh + 3) / 4) * ((s.ow + 3) / 4);
+  return has_f4 && tiles4 >= 32 ? 4 : 2;
+}
+
+}  // namespace
+
+int conv_bwd_filter_winograd_tile(const ConvShape& s) {
+  if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1) return 0;
+  const ConvWinogradKernels& wk = active_table().conv_winograd;
+  const ConvWinogradWgradKernels& wg = active_table().conv_winograd_wgrad;
+  const bool has_f4 = wk.input4 != nullptr && wg.dy_f4 != nullptr && wg.output_f4 != nullptr;
+  switch (conv_algo()) {
+    case ConvAlgo::kDirect: return 0;
+    case ConvAlgo::kWinograd: return 2;
+    case ConvAlgo::kWinograd4: return has_f4 ? 4 : 2;
+    default: break;
+  }
+  return conv_bwd_filter_auto_tile(s, has_f4);
+}
+
+bool conv_bwd_filter_use_winograd(const ConvShape& s) {
+  return conv_bwd_filter_winograd_tile(s) != 0;
 }
 
 // x (N,H,W,C), dy (N,OH,OW,F) -> dw (3,3,C,F), db (F) or null; 3x3, stride 1, dilation 1,
 // any padding.
-void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float* dy, float* dw,
-                                float* db) {
+void conv2d_bwd_filter_winograd(const ConvShape& s, int tile, const float* x, const float* dy,
+                                float* dw, float* db) {
   const int64_t C = s.c, F = s.f, OH = s.oh, OW = s.ow, H = s.h, W = s.w;
-  const int64_t th_n = (OH + 1) / 2, tw_n = (OW + 1) / 2;
+  // F(3x3, 2x2): 2x2 dy tiles, 4x4 patches, 16 positions; F(3x3, 4x4): 4x4, 6x6, 36.
+  const int m = tile == 4 ? 4 : 2, PS = m + 2, P = PS * PS, PD = m * m;
+  const int64_t th_n = (OH + m - 1) / m, tw_n = (OW + m - 1) / m;
   const int64_t T = s.n * th_n * tw_n;
   if (T == 0 || C == 0 || F == 0) {
     std::fill(dw, dw + 9 * C * F, 0.0f);
@@ -99,6 +119,11 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
   const GemmKernel& kern = active_table().gemm;
   const ConvWinogradKernels& wk = active_table().conv_winograd;
   const ConvWinogradWgradKernels& wg = active_table().conv_winograd_wgrad;
+  const WinogradInFn input = m == 4 ? wk.input4 : wk.input;
+  const WinogradWgradDyFn dyfn = m == 4 ? wg.dy_f4 : wg.dy;
+  const WinogradWgradOutFn outfn = m == 4 ? wg.output_f4 : wg.output;
+  // db: the position whose E sums the whole dy tile (A's row of ones: (1, 1)).
+  const int xi_db = PS + 1;
   const int MR = kern.mr, NR = kern.nr;
   // Which side is the microkernel's row side (MR-wide A micro-panels): the one with fewer
   // values per tile, so the transposition of the sums (F rows) is only needed when C > F.
@@ -108,7 +133,8 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
   // (132 x 64, 8% fewer multiply-adds) 6.45 ms; 14x14x32->64 and 64->64 equal. (AVX2 with
   // one maskstore per 6-lane row instead of the panel kernels: 14x14x32->64 at batch 100
   // took 15.9 ms, with them 6.8 ms.)
-  const bool panel_kernels = wg.panel == MR && wg.input4 != nullptr && wg.dy4 != nullptr;
+  const bool panel_kernels =
+      m == 2 && wg.panel == MR && wg.input4 != nullptr && wg.dy4 != nullptr;
   const bool f_rows = F < C;
   const int PV = f_rows ? NR : MR, PE = f_rows ? MR : NR;  // panel widths of V and E
   const int64_t vpanels = (C + PV - 1) / PV, epanels = (F + PE - 1) / PE;
@@ -117,13 +143,14 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
   // 16 floats more than C F apart so the 16 read streams of the sums do not share L1 sets;
   // db after the 16 matrices.
   const int64_t ms = C * F + 16;
-  const int64_t total = round_up(16 * ms + F, 16);
+  const int64_t total = round_up(P * ms + F, 16);
 
   // A power of two of chunks (an even split between 2 or 4 threads), fixed by the shape: two
-  // from 64 tiles on, more only from kMinChunkTiles each (every chunk costs a 16 C F partial
+  // from 64 tiles on (32 of the 2.25x larger 4x4 ones), more only from kMinChunkTiles each (every chunk costs a 16 C F partial
   // to store and add: 7x7x64->128 at batch 100, 1 thread, 6.1 ms in 4 chunks, 7.3 ms in 16).
   const int64_t max_chunks = std::min<int64_t>(
-      {kMaxChunks, std::max<int64_t>({1, std::min<int64_t>(2, T / 32), T / kMinChunkTiles}),
+      {kMaxChunks,
+       std::max<int64_t>({1, std::min<int64_t>(2, T / (m == 4 ? 16 : 32)), T / kMinChunkTiles}),
        std::max<int64_t>(1, kPartialBudget / total)});
   int64_t nchunks0 = 1;
   while (nchunks0 * 2 <= max_chunks) nchunks0 *= 2;
@@ -132,7 +159,7 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
 
   // Tiles per block: V + E within the L2 budget (at least 16 tiles of depth per microkernel
   // call), never more than a chunk.
-  int64_t TB = kBlockFloats / (16 * (vpanels * PV + epanels * PE));
+  int64_t TB = kBlockFloats / (P * (vpanels * PV + epanels * PE));
   TB = std::min(std::max<int64_t>(TB, 16), chunk);
   // Per position: the panels one after another; 64-byte aligned panels (B micro-panels are
   // read with aligned loads), 16 floats of skew between positions.
@@ -142,7 +169,7 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
   const int64_t vs = vpanels * vpanel + 16, es = epanels * epanel + 16;
 
   // The partials, a zero row, and (F x C orientation) the transposed sum.
-  const int64_t extra = std::max(C, F), tsize = f_rows ? 16 * ms : 0;
+  const int64_t extra = std::max(C, F), tsize = f_rows ? P * ms : 0;
   float* partial = thread_scratch(kScratchPartial,
                                   static_cast<size_t>(nchunks * total + extra + tsize));
   float* zeros = partial + nchunks * total;
@@ -151,21 +178,21 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
   const int nt = omp_get_max_active_levels() > 1
                      ? 1
                      : static_cast<int>(std::min<int64_t>(
-                           threads_for(2.0 * 16 * static_cast<double>(T) * C * F, 1.0e6),
+                           threads_for(2.0 * P * static_cast<double>(T) * C * F, 1.0e6),
                            nchunks));
-  int64_t patch_off[16];
-  for (int a = 0; a < 4; ++a)
-    for (int b = 0; b < 4; ++b) patch_off[a * 4 + b] = (a * W + b) * C;
+  int64_t patch_off[36];
+  for (int a = 0; a < PS; ++a)
+    for (int b = 0; b < PS; ++b) patch_off[a * PS + b] = (a * W + b) * C;
 
 #pragma omp parallel num_threads(nt)
   {
-    float* vbuf = thread_scratch(kScratchBlock, static_cast<size_t>(16 * (vs + es)));
-    float* ebuf = vbuf + 16 * vs;
+    float* vbuf = thread_scratch(kScratchBlock, static_cast<size_t>(P * (vs + es)));
+    float* ebuf = vbuf + P * vs;
     // The lanes past C in the last V panel and past F in the last E panel are never written
     // by the transforms: zero them (the microkernel multiplies them into rows / columns it
     // does not store; stale NaNs or subnormals there would only cost time).
     const int64_t v_tail = C - (vpanels - 1) * PV, e_tail = F - (epanels - 1) * PE;
-    for (int xi = 0; xi < 16; ++xi) {
+    for (int xi = 0; xi < P; ++xi) {
       float* pv = vbuf + xi * vs + (vpanels - 1) * vpanel;
       for (int64_t i = 0; i < TB4 && v_tail < PV; ++i)
         std::fill(pv + i * PV + v_tail, pv + (i + 1) * PV, 0.0f);
@@ -173,16 +200,16 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
       for (int64_t i = 0; i < TB4 && e_tail < PE; ++i)
         std::fill(pe + i * PE + e_tail, pe + (i + 1) * PE, 0.0f);
     }
-    std::vector<const float*> vptrs(static_cast<size_t>(16 * TB4)),
-        dptrs(static_cast<size_t>(4 * TB4));
-    const float* pp[16];
-    const float* ep[4];
+    std::vector<const float*> vptrs(static_cast<size_t>(P * TB4)),
+        dptrs(static_cast<size_t>(PD * TB4));
+    const float* pp[36];
+    const float* ep[16];
     UkernelParams params;
 
 #pragma omp for schedule(dynamic, 1)
     for (int64_t ch = 0; ch < nchunks; ++ch) {
       float* mpart = partial + ch * total;
-      float* dbpart = mpart + 16 * ms;
+      float* dbpart = mpart + P * ms;
       std::fill(dbpart, dbpart + F, 0.0f);
       const int64_t c_begin = ch * chunk, c_end = std::min(T, c_begin + chunk);
       for (int64_t t0 = c_begin; t0 < c_end; t0 += TB) {
@@ -190,30 +217,31 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
         // Pointers of the tiles' patches and dy pixels; (n, th, tw) advanced incrementally.
         int64_t n = t0 / (th_n * tw_n), th = t0 / tw_n % th_n, tw = t0 % tw_n;
         for (int64_t i = 0; i < tb; ++i) {
-          const float** ptrs = vptrs.data() + i * 16;
-          const int64_t ih0 = 2 * th - s.pt, iw0 = 2 * tw - s.pl;
+          const float** ptrs = vptrs.data() + i * P;
+          const int64_t ih0 = m * th - s.pt, iw0 = m * tw - s.pl;
           const float* img = x + n * H * W * C;
-          if (ih0 >= 0 && ih0 + 3 < H && iw0 >= 0 && iw0 + 3 < W) {
+          if (ih0 >= 0 && ih0 + PS - 1 < H && iw0 >= 0 && iw0 + PS - 1 < W) {
             const float* base = img + (ih0 * W + iw0) * C;
-            for (int k = 0; k < 16; ++k) ptrs[k] = base + patch_off[k];
+            for (int k = 0; k < P; ++k) ptrs[k] = base + patch_off[k];
           } else {
-            for (int a = 0; a < 4; ++a) {
+            for (int a = 0; a < PS; ++a) {
               const int64_t ih = ih0 + a;
-              for (int b = 0; b < 4; ++b) {
+              for (int b = 0; b < PS; ++b) {
                 const int64_t iw = iw0 + b;
-                ptrs[a * 4 + b] =
+                ptrs[a * PS + b] =
                     (ih >= 0 && ih < H && iw >= 0 && iw < W) ? img + (ih * W + iw) * C : zeros;
               }
             }
           }
-          const float** eptrs = dptrs.data() + i * 4;
-          const int64_t oh = 2 * th, ow = 2 * tw;
-          const float* e00 = dy + ((n * OH + oh) * OW + ow) * F;
-          const bool right = ow + 1 < OW, down = oh + 1 < OH;
-          eptrs[0] = e00;
-          eptrs[1] = right ? e00 + F : zeros;
-          eptrs[2] = down ? e00 + OW * F : zeros;
-          eptrs[3] = right && down ? e00 + OW * F + F : zeros;
+          // dy pixels of the tile, row-major; outputs past OH / OW read zeros.
+          const float** eptrs = dptrs.data() + i * PD;
+          for (int a = 0; a < m; ++a) {
+            const int64_t oh = m * th + a;
+            for (int b = 0; b < m; ++b) {
+              const int64_t ow = m * tw + b;
+              eptrs[a * m + b] = oh < OH && ow < OW ? dy + ((n * OH + oh) * OW + ow) * F : zeros;
+            }
+          }
           if (++tw == tw_n) {
             tw = 0;
             if (++th == th_n) th = 0, ++n;
@@ -221,46 +249,46 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
         }
         // The panel kernels' last group of 4 reads zero rows for the tiles past the block.
         for (int64_t i = tb; i < round_up(tb, 4) && !f_rows && panel_kernels; ++i)
-          std::fill(vptrs.begin() + i * 16, vptrs.begin() + (i + 1) * 16, zeros);
+          std::fill(vptrs.begin() + i * P, vptrs.begin() + (i + 1) * P, zeros);
         for (int64_t i = tb; i < round_up(tb, 4) && f_rows && panel_kernels; ++i)
-          std::fill(dptrs.begin() + i * 4, dptrs.begin() + (i + 1) * 4, zeros);
+          std::fill(dptrs.begin() + i * PD, dptrs.begin() + (i + 1) * PD, zeros);
         // Transforms, one panel at a time (tile-major order measured no different).
         for (int64_t cp = 0; cp < vpanels; ++cp) {
           const int64_t nc = std::min<int64_t>(PV, C - cp * PV);
           if (panel_kernels && !f_rows) {
             for (int64_t i = 0; i < tb; i += 4)
-              wg.input4(vptrs.data() + i * 16, cp * PV, nc, vbuf + cp * vpanel + i * PV, vs);
+              wg.input4(vptrs.data() + i * P, cp * PV, nc, vbuf + cp * vpanel + i * PV, vs);
             continue;
           }
           for (int64_t i = 0; i < tb; ++i) {
-            for (int k = 0; k < 16; ++k) pp[k] = vptrs[i * 16 + k] + cp * PV;
-            wk.input(pp, nc, vbuf + cp * vpanel + i * PV, vs);
+            for (int k = 0; k < P; ++k) pp[k] = vptrs[i * P + k] + cp * PV;
+            input(pp, nc, vbuf + cp * vpanel + i * PV, vs);
           }
         }
         for (int64_t fp = 0; fp < epanels; ++fp) {
           const int64_t nf = std::min<int64_t>(PE, F - fp * PE);
           if (panel_kernels && f_rows) {
             for (int64_t i = 0; i < tb; i += 4)
-              wg.dy4(dptrs.data() + i * 4, fp * PE, nf, ebuf + fp * epanel + i * PE, es);
+              wg.dy4(dptrs.data() + i * PD, fp * PE, nf, ebuf + fp * epanel + i * PE, es);
             continue;
           }
           for (int64_t i = 0; i < tb; ++i) {
-            for (int k = 0; k < 4; ++k) ep[k] = dptrs[i * 4 + k] + fp * PE;
-            wg.dy(ep, nf, ebuf + fp * epanel + i * PE, es);
+            for (int k = 0; k < PD; ++k) ep[k] = dptrs[i * PD + k] + fp * PE;
+            dyfn(ep, nf, ebuf + fp * epanel + i * PE, es);
           }
         }
-        // db += the block's E_5 rows (the 4 dy values of each tile), in tile order.
+        // db += the block's E rows at xi_db (the sum of each tile's dy), in tile order.
         for (int64_t fp = 0; fp < epanels; ++fp) {
-          const float* __restrict e5 = ebuf + 5 * es + fp * epanel;
+          const float* __restrict e5 = ebuf + xi_db * es + fp * epanel;
           const int64_t nj = std::min<int64_t>(PE, F - fp * PE);
           float* __restrict dbp = dbpart + fp * PE;
           for (int64_t i = 0; i < tb; ++i)
             for (int64_t j = 0; j < nj; ++j) dbp[j] += e5[i * PE + j];
         }
-        // 16 products M_xi += V_xi^T E_xi (or E_xi^T V_xi; the chunk's first block stores
+        // P products M_xi += V_xi^T E_xi (or E_xi^T V_xi; the chunk's first block stores
         // instead). The B micro-panel (tb x NR) stays in L1 while the A panels stream past.
         params.beta = t0 == c_begin ? 0.0f : 1.0f;
-        for (int xi = 0; xi < 16; ++xi) {
+        for (int xi = 0; xi < P; ++xi) {
           const float* v_xi = vbuf + xi * vs;
           const float* e_xi = ebuf + xi * es;
           float* m_xi = mpart + xi * ms;
@@ -302,12 +330,12 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
       }
     }
   }
-  const float* m = sum;
+  const float* mm = sum;
   if (f_rows) {
     float* mt = zeros + extra;
-    const int ntt = threads_for(16.0 * C * F, 1.0e5);
+    const int ntt = threads_for(static_cast<double>(P) * C * F, 1.0e5);
 #pragma omp parallel for schedule(static) num_threads(ntt)
-    for (int xi = 0; xi < 16; ++xi) {
+    for (int xi = 0; xi < P; ++xi) {
       const float* __restrict src = sum + xi * ms;
       float* __restrict dst = mt + xi * ms;
       // 16 x 16 blocks: the block's source rows stay in L1 while its columns are written.
@@ -320,12 +348,12 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, const float* x, const float*
         }
       }
     }
-    m = mt;
+    mm = mt;
   }
-  const int nto = threads_for(static_cast<double>(C) * F * 16, 1.0e5);
+  const int nto = threads_for(static_cast<double>(C) * F * P, 1.0e5);
 #pragma omp parallel for schedule(static) num_threads(nto)
-  for (int64_t c = 0; c < C; ++c) wg.output(m + c * F, ms, F, dw + c * F, C * F);
-  if (db != nullptr) std::copy(sum + 16 * ms, sum + 16 * ms + F, db);
+  for (int64_t c = 0; c < C; ++c) outfn(mm + c * F, ms, F, dw + c * F, C * F);
+  if (db != nullptr) std::copy(sum + P * ms, sum + P * ms + F, db);
 }
 
 }  // namespace fastconv

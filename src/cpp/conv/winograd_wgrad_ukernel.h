@@ -55,6 +55,10 @@ struct ConvWinogradWgradKernels {
   WinogradWgradPanelFn input4 = nullptr;  // optional panel kernels, see above
   WinogradWgradPanelFn dy4 = nullptr;
   int panel = 0;  // their panel width (the GEMM microkernel's MR they are written for)
+  // F(3x3, 4x4) (conv/winograd4_wgrad_math.h), same contracts with 4x4 dy tiles (16 pointers,
+  // row-major) and 36 positions; null where the ISA has no F(4x4, 3x3) input transform.
+  WinogradWgradDyFn dy_f4 = nullptr;
+  WinogradWgradOutFn output_f4 = nullptr;
 };
 
 void f32_winograd_wgrad_dy_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
@@ -68,6 +72,11 @@ void f32_winograd_wgrad_in_ukernel_4x12__avx512f(const float* const*, int64_t, i
                                                  int64_t);
 void f32_winograd_wgrad_dy_ukernel_4x12__avx512f(const float* const*, int64_t, int64_t, float*,
                                                  int64_t);
+void f32_winograd4_wgrad_dy_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
+void f32_winograd4_wgrad_dy_ukernel_c16__avx512f(const float* const*, int64_t, float*, int64_t);
+void f32_winograd4_wgrad_out_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);
+void f32_winograd4_wgrad_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, float*,
+                                                  int64_t);
 void f32_winograd_wgrad_out_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);
 void f32_winograd_wgrad_out_ukernel_c8__avx2(const float*, int64_t, int64_t, float*, int64_t);
 void f32_winograd_wgrad_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, float*,

@@ -18,6 +18,8 @@ KernelTable make_table_scalar() {
   t.conv_winograd.kernel4 = f32_winograd4_kernel_ukernel_c1__scalar;
   t.conv_winograd_wgrad = {f32_winograd_wgrad_dy_ukernel_c1__scalar,
                            f32_winograd_wgrad_out_ukernel_c1__scalar};
+  t.conv_winograd_wgrad.dy_f4 = f32_winograd4_wgrad_dy_ukernel_c1__scalar;
+  t.conv_winograd_wgrad.output_f4 = f32_winograd4_wgrad_out_ukernel_c1__scalar;
   t.pool.maxpool = f32_maxpool2d_ukernel_c1__scalar;
   t.pool.maxpool_bwd = f32_maxpool2d_bwd_ukernel_c1__scalar;
   t.pool.avgpool = f32_avgpool2d_ukernel_c1__scalar;
