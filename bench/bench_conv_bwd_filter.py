@@ -1,6 +1,8 @@
 """Benchmark the convolution backward-filter pass alone (dw and db): fastconv's direct paths
-(FASTCONV_CONV_ALGO=direct: per-tap / im2col / GEMM) against its Winograd F(3x3, 2x2) path and
-PyTorch CPU (aten.convolution_backward with only the weight and bias gradients).
+(FASTCONV_CONV_ALGO=direct: per-tap / im2col / GEMM) against its Winograd F(3x3, 2x2)
+('winograd') and F(3x3, 4x4) ('winograd4', F(3x3, 2x2) where the ISA lacks it) paths, the
+'auto' choice, and PyTorch CPU (aten.convolution_backward with only the weight and bias
+gradients).
 
 Layers: the lab MNIST CNN's three 3x3 'same' convolutions at batch 100, and a ResNet 3x3 64->64
 layer at 56x56, batch 8. Each variant's result is checked against the float64 reference
@@ -151,7 +153,7 @@ def main(argv=None) -> int:
             edw, edb = reference.conv2d_bwd_filter(layer.x, layer.dy, layer.w_shape, (1, 1),
                                                    layer.pads)
             fns = {"direct": layer.fastconv("direct"), "winograd": layer.fastconv("winograd"),
-                   "auto": layer.fastconv("auto")}
+                   "winograd4": layer.fastconv("winograd4"), "auto": layer.fastconv("auto")}
             errors = {}
             for name, fn in fns.items():
                 dw, db = fn()
