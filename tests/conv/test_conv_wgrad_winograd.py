@@ -264,9 +264,12 @@ def test_auto_routing(isa, algo, rng):
     assert not same(run("direct", x, dy, 32, 64), run("winograd", x, dy, 32, 64))
     if isa != "avx2":
         assert not same(run("winograd4", x, dy, 32, 64), run("winograd", x, dy, 32, 64))
-    # 49 2x2 tiles but 16 4x4 ones: F(3x3, 2x2).
-    x, dy = _rand(rng, (1, 14, 14, 32)), _rand(rng, (1, 14, 14, 64))
+    # 14x14 with 64 4x4 tiles (wasting 60 of 256 slots each): F(3x3, 2x2); 7x7 with 32 4x4
+    # tiles (both tilings use 49 of 64 slots): F(3x3, 4x4).
+    x, dy = _rand(rng, (4, 14, 14, 32)), _rand(rng, (4, 14, 14, 64))
     assert same(run("auto", x, dy, 32, 64), run("winograd", x, dy, 32, 64))
+    x, dy = _rand(rng, (8, 7, 7, 16)), _rand(rng, (8, 7, 7, 24))
+    assert same(run("auto", x, dy, 16, 24), run("winograd4", x, dy, 16, 24))
     x, dy = _rand(rng, (1, 7, 7, 64)), _rand(rng, (1, 7, 7, 128))
     assert same(run("auto", x, dy, 64, 128), run("direct", x, dy, 64, 128))
     x, dy = _rand(rng, (8, 28, 28, 1)), _rand(rng, (8, 28, 28, 32))

@@ -74,12 +74,17 @@ int conv_bwd_filter_auto_tile(const ConvShape& s, bool has_f4) {
   // so one chunk (one thread) streams them through memory for every block of 16 tiles.
   const int64_t tiles = s.n * ((s.oh + 1) / 2) * ((s.ow + 1) / 2);
   if (tiles < 32 || s.c < 5 || s.c * s.f >= 512 * 512) return 0;
-  // F(3x3, 4x4) (AVX-512 and scalar) over F(3x3, 2x2), 1 thread CPU time: lab 7x7x64->128
-  // batch 100 1.31x, batch 32 / 8 (128 / 32 4x4 tiles) 1.16x / 1.27x; 14x14x32->64 batch
-  // 100 / 8 / 2 (32 tiles) 1.05x / 1.12x / 0.99x; ResNet 56x56x64->64 batch 8 1.44x;
-  // 28x28x128->128 1.37x, 28x28x16->32 1.36x, 14x14x8->16 1.06x, 14x14x256->256 1.05x.
+  // F(3x3, 4x4) (AVX-512 and scalar) over F(3x3, 2x2), AVX-512, 1 thread CPU time (2 threads
+  // wall): lab 7x7x64->128 batch 100 1.31x, batch 32 / 16 / 8 (128 / 64 / 32 4x4 tiles, 49
+  // of 64 slots used by either tiling) 1.22x / 1.12x (1.09x) / 1.12x (1.1x); 14x14x32->64
+  // (4x4 tiles waste 60 of 256 slots, 2x2 tiles none) batch 100 1.15x, 16 / 8 1.05x / 1.07x,
+  // 4 / 2 0.94x (0.82x) / 0.94x; ResNet 56x56x64->64 batch 8 1.43x; 28x28x128->128 1.37x,
+  // 28x28x16->32 1.36x, 14x14x8->16 1.06x, 14x14x256->256 1.05x. So: from 128 4x4 tiles, or
+  // from 32 where the 4x4 tiling needs at most 0.6x the 2x2 one's multiply-adds (36 vs 16 per
+  // tile: 7x7 outputs 0.56x, 14x14 0.73x).
   const int64_t tiles4 = s.n * ((s.oh + 3) / 4) * ((s.ow + 3) / 4);
-  return has_f4 && tiles4 >= 32 ? 4 : 2;
+  if (!has_f4 || tiles4 < 32) return 2;
+  return tiles4 >= 128 || 36 * tiles4 * 10 <= 16 * tiles * 6 ? 4 : 2;
 }
 
 }  // namespace
@@ -146,11 +151,11 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, int tile, const float* x, co
   const int64_t total = round_up(P * ms + F, 16);
 
   // A power of two of chunks (an even split between 2 or 4 threads), fixed by the shape: two
-  // from 64 tiles on (32 of the 2.25x larger 4x4 ones), more only from kMinChunkTiles each (every chunk costs a 16 C F partial
+  // from 64 tiles on, more only from kMinChunkTiles each (every chunk costs a 16 C F partial
   // to store and add: 7x7x64->128 at batch 100, 1 thread, 6.1 ms in 4 chunks, 7.3 ms in 16).
   const int64_t max_chunks = std::min<int64_t>(
       {kMaxChunks,
-       std::max<int64_t>({1, std::min<int64_t>(2, T / (m == 4 ? 16 : 32)), T / kMinChunkTiles}),
+       std::max<int64_t>({1, std::min<int64_t>(2, T / 32), T / kMinChunkTiles}),
        std::max<int64_t>(1, kPartialBudget / total)});
   int64_t nchunks0 = 1;
   while (nchunks0 * 2 <= max_chunks) nchunks0 *= 2;
