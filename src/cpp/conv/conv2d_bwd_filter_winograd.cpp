@@ -138,9 +138,12 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, int tile, const float* x, co
   // (132 x 64, 8% fewer multiply-adds) 6.45 ms; 14x14x32->64 and 64->64 equal. (AVX2 with
   // one maskstore per 6-lane row instead of the panel kernels: 14x14x32->64 at batch 100
   // took 15.9 ms, with them 6.8 ms.)
-  const bool panel_kernels =
-      m == 2 && wg.panel == MR && wg.input4 != nullptr && wg.dy4 != nullptr;
+  // (F(3x3, 4x4) has an input panel kernel only: its E side is the A side only when F < C.)
+  const WinogradWgradPanelFn panel_in = m == 4 ? wg.input4_f4 : wg.input4;
+  const WinogradWgradPanelFn panel_dy = m == 4 ? nullptr : wg.dy4;
   const bool f_rows = F < C;
+  const bool panel_v = !f_rows && wg.panel == MR && panel_in != nullptr;
+  const bool panel_e = f_rows && wg.panel == MR && panel_dy != nullptr;
   const int PV = f_rows ? NR : MR, PE = f_rows ? MR : NR;  // panel widths of V and E
   const int64_t vpanels = (C + PV - 1) / PV, epanels = (F + PE - 1) / PE;
 
@@ -253,16 +256,16 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, int tile, const float* x, co
           }
         }
         // The panel kernels' last group of 4 reads zero rows for the tiles past the block.
-        for (int64_t i = tb; i < round_up(tb, 4) && !f_rows && panel_kernels; ++i)
+        for (int64_t i = tb; i < round_up(tb, 4) && panel_v; ++i)
           std::fill(vptrs.begin() + i * P, vptrs.begin() + (i + 1) * P, zeros);
-        for (int64_t i = tb; i < round_up(tb, 4) && f_rows && panel_kernels; ++i)
+        for (int64_t i = tb; i < round_up(tb, 4) && panel_e; ++i)
           std::fill(dptrs.begin() + i * PD, dptrs.begin() + (i + 1) * PD, zeros);
         // Transforms, one panel at a time (tile-major order measured no different).
         for (int64_t cp = 0; cp < vpanels; ++cp) {
           const int64_t nc = std::min<int64_t>(PV, C - cp * PV);
-          if (panel_kernels && !f_rows) {
+          if (panel_v) {
             for (int64_t i = 0; i < tb; i += 4)
-              wg.input4(vptrs.data() + i * P, cp * PV, nc, vbuf + cp * vpanel + i * PV, vs);
+              panel_in(vptrs.data() + i * P, cp * PV, nc, vbuf + cp * vpanel + i * PV, vs);
             continue;
           }
           for (int64_t i = 0; i < tb; ++i) {
@@ -272,9 +275,9 @@ void conv2d_bwd_filter_winograd(const ConvShape& s, int tile, const float* x, co
         }
         for (int64_t fp = 0; fp < epanels; ++fp) {
           const int64_t nf = std::min<int64_t>(PE, F - fp * PE);
-          if (panel_kernels && f_rows) {
+          if (panel_e) {
             for (int64_t i = 0; i < tb; i += 4)
-              wg.dy4(dptrs.data() + i * PD, fp * PE, nf, ebuf + fp * epanel + i * PE, es);
+              panel_dy(dptrs.data() + i * PD, fp * PE, nf, ebuf + fp * epanel + i * PE, es);
             continue;
           }
           for (int64_t i = 0; i < tb; ++i) {

@@ -59,6 +59,7 @@ struct ConvWinogradWgradKernels {
   // row-major) and 36 positions; null where the ISA has no F(4x4, 3x3) input transform.
   WinogradWgradDyFn dy_f4 = nullptr;
   WinogradWgradOutFn output_f4 = nullptr;
+  WinogradWgradPanelFn input4_f4 = nullptr;  // panel kernel (36 patch pointers per tile)
 };
 
 void f32_winograd_wgrad_dy_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
@@ -74,6 +75,8 @@ void f32_winograd_wgrad_dy_ukernel_4x12__avx512f(const float* const*, int64_t, i
                                                  int64_t);
 void f32_winograd4_wgrad_dy_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
 void f32_winograd4_wgrad_dy_ukernel_c16__avx512f(const float* const*, int64_t, float*, int64_t);
+void f32_winograd4_wgrad_in_ukernel_4x12__avx512f(const float* const*, int64_t, int64_t, float*,
+                                                  int64_t);
 void f32_winograd4_wgrad_out_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);
 void f32_winograd4_wgrad_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, float*,
                                                   int64_t);

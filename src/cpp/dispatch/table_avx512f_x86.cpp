@@ -30,6 +30,7 @@ KernelTable make_table_avx512f() {
                            f32_winograd_wgrad_dy_ukernel_4x12__avx512f, 12};
   t.conv_winograd_wgrad.dy_f4 = f32_winograd4_wgrad_dy_ukernel_c16__avx512f;
   t.conv_winograd_wgrad.output_f4 = f32_winograd4_wgrad_out_ukernel_c16__avx512f;
+  t.conv_winograd_wgrad.input4_f4 = f32_winograd4_wgrad_in_ukernel_4x12__avx512f;
   t.pool.maxpool = f32_maxpool2d_ukernel_c16__avx512f;
   t.pool.maxpool_bwd = f32_maxpool2d_bwd_ukernel_c16__avx512f;
   t.pool.maxpool_name = "f32_maxpool2d_ukernel_c16__avx512f";
