@@ -60,19 +60,21 @@ def cpu_name() -> str:
 CLOCK = time.perf_counter
 
 
-def time_ms(fn, min_time=0.4, min_reps=5, max_reps=50):
-    """-> (median, best) time in ms of repeated calls after one warmup call (CLOCK: wall time,
-    or with --clock cpu the process CPU time, which time-slicing on a loaded machine does not
-    inflate; with several threads it is the sum over threads)."""
-    fn()  # warmup (first-touch of scratch buffers, thread team start)
+def time_samples(fn, min_time, min_reps=2, max_reps=25, warmup=True):
+    """Times (ms) of repeated calls (CLOCK: wall time, or with --clock cpu the process CPU time,
+    which time-slicing on a loaded machine does not inflate; with several threads it is the sum
+    over threads), after one warmup call on the first round (first-touch of scratch buffers,
+    thread team start)."""
+    if warmup:
+        fn()
     times = []
     start = time.perf_counter()
     while len(times) < min_reps or (time.perf_counter() - start < min_time
                                     and len(times) < max_reps):
         t0 = CLOCK()
         fn()
-        times.append(CLOCK() - t0)
-    return 1e3 * statistics.median(times), 1e3 * min(times)
+        times.append(1e3 * (CLOCK() - t0))
+    return times
 
 
 class Layer:
@@ -158,7 +160,10 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--layers", nargs="+", choices=list(LAYERS), default=list(LAYERS))
     ap.add_argument("--csv", action="store_true", help="machine-readable rows")
-    ap.add_argument("--min-time", type=float, default=0.4, help="seconds per measurement")
+    ap.add_argument("--min-time", type=float, default=0.6,
+                    help="seconds per measurement (split over the rounds)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="interleaved rounds of fastconv and PyTorch per measurement")
     ap.add_argument("--no-torch", action="store_true", help="time fastconv only")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                     help="wall time (default) or process CPU time (steady on a loaded machine; "
@@ -199,13 +204,21 @@ def main(argv=None) -> int:
                     torch_fns[cl] = layer.torch_fns(torch.float32, cl)
             for pi, (pname, fn, npass) in enumerate(passes):
                 flops = layer.flops_pass * npass
-                fc_ms, fc_best = time_ms(fn, args.min_time)
+                # --rounds interleaved rounds of fastconv and each PyTorch layout: this
+                # machine's speed drifts over minutes, so each side gets samples from the same
+                # minutes; medians (and best) over all of a side's samples.
+                fc_t, pt_t = [], {("nhwc" if cl else "nchw"): [] for cl in torch_fns}
+                per_round = args.min_time / args.rounds
+                for r in range(args.rounds):
+                    fc_t += time_samples(fn, per_round, warmup=r == 0)
+                    for cl, fns in torch_fns.items():
+                        pt_t["nhwc" if cl else "nchw"] += time_samples(fns[pi], per_round,
+                                                                       warmup=r == 0)
+                fc_ms, fc_best = statistics.median(fc_t), min(fc_t)
                 pt_ms, pt_best, layout = float("nan"), float("nan"), "-"
                 if use_torch:
-                    runs = {("nhwc" if cl else "nchw"): time_ms(fns[pi], args.min_time)
-                            for cl, fns in torch_fns.items()}
-                    layout = min(runs, key=lambda k: runs[k][0])  # PyTorch's faster layout
-                    pt_ms, pt_best = runs[layout]
+                    layout = min(pt_t, key=lambda k: statistics.median(pt_t[k]))  # faster one
+                    pt_ms, pt_best = statistics.median(pt_t[layout]), min(pt_t[layout])
                 err = errors.get(layer.name, (float("nan"),) * 2)[pi]
                 row = [layer.name, layer.desc, nt, pname, fc_ms, pt_ms, layout,
                        flops / fc_ms / 1e6, flops / pt_ms / 1e6, pt_ms / fc_ms,
