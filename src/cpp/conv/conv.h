@@ -23,6 +23,10 @@ struct ConvShape {
 
   int64_t m() const { return n * oh * ow; }  // GEMM rows: output pixels
   int64_t k() const { return kh * kw * c; }  // GEMM depth: one receptive field
+  // 1x1, stride 1, no padding: im2col(x) is x itself, the M x C matrix.
+  bool pointwise() const {
+    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pb == 0 && pl == 0 && pr == 0;
+  }
 };
 
 // Validates the geometry (positive sizes, kernel fits the padded input) and fills oh/ow.

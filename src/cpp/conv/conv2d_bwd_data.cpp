@@ -79,9 +79,7 @@ void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float*
   const int64_t dx_size = s.n * H * W * C;
   MatrixPackB pb(w, F, true);  // op(B) = w^T (F x K); w is stored K x F
 
-  const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 &&
-                         s.pb == 0 && s.pl == 0 && s.pr == 0;
-  if (pointwise) {
+  if (s.pointwise()) {
     // col2im is the identity: dx (M x C) = dy . w^T directly.
     MatrixPackA pa(dy, F, false);
     GemmProblem g;

@@ -226,8 +226,7 @@ void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, floa
     conv2d_bwd_filter_winograd(s, tile, x, dy, dw, db);
     return;
   }
-  const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 &&
-                         s.pb == 0 && s.pl == 0 && s.pr == 0;
+  const bool pointwise = s.pointwise();
   const int64_t M = s.m(), F = s.f;
   // For a pointwise conv im2col(x) is x itself (M x C), so op(A) = x^T.
   MatrixPackA plain(x, s.c, true);

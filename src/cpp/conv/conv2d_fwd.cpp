@@ -54,12 +54,12 @@ class PlainWeights final : public ConvWeightSource {
   int64_t k_, f_;
 };
 
+// y = im2col(x) . w on the shared GEMM driver. A pointwise convolution is a plain GEMM with x
+// as A (read in place by the microkernel, or packed by the plain matrix packer), split over
+// threads by the driver itself; otherwise the implicit-im2col packer gathers from the image
+// and threads take chunks of rows (conv_gemm_rows).
 void conv2d_fwd_gemm(const ConvShape& s, const float* x, const float* w, const float* bias,
                      bool relu, float* y) {
-  // A 1x1 stride-1 unpadded convolution reads each input pixel once: x itself is the M x C
-  // matrix A, and the plain matrix packer is cheaper than the gather.
-  const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 &&
-                         s.pb == 0 && s.pl == 0 && s.pr == 0;
   MatrixPackA plain(x, s.c, false);
   Im2colPackA gather(s, x);
   MatrixPackB pb(w, s.f, false);
@@ -67,13 +67,14 @@ void conv2d_fwd_gemm(const ConvShape& s, const float* x, const float* w, const f
   g.m = s.m();
   g.n = s.f;
   g.k = s.k();
-  g.a = pointwise ? static_cast<const PackA*>(&plain) : &gather;
+  g.a = s.pointwise() ? static_cast<const PackA*>(&plain) : &gather;
   g.b = &pb;
   g.c = y;
   g.ldc = s.f;
   g.bias = bias;
   g.relu = relu;
-  conv_gemm_rows(g);
+  if (s.pointwise()) gemm_run(g);
+  else conv_gemm_rows(g);
 }
 
 }  // namespace
@@ -83,8 +84,8 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float*
                 float* y) {
   const int64_t M = s.m(), K = s.k(), F = s.f, C = s.c;
   if (M == 0) return;
-  if (conv_use_winograd(s)) {
-    conv2d_fwd_winograd(s, x, w, bias, relu, y);
+  if (const int tile = conv_winograd_tile(s)) {
+    conv2d_fwd_winograd(s, tile, x, w, bias, relu, y);
     return;
   }
   const int64_t ntaps = s.kh * s.kw;
@@ -119,27 +120,13 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float*
     return;
   }
 
-  // A 1x1 stride-1 unpadded convolution is the plain GEMM y[M x F] = x[M x C] . w[C x F]; the
-  // GEMM driver's contiguous packed A blocks beat the pointer tables there (1 thread: 8x56x56x64
-  // -> 256 8.4 -> 7.7 ms, 1x14x14x1024 -> 256 1.38 -> 1.09 ms, 8x56x56x256 -> 64 9.4 -> 9.3 ms),
-  // except with weights too large for L2 and few pixels (1x7x7x512 -> 2048: 1.50 ms on the
-  // indirect GEMM's one-panel-per-task path, 1.96 ms here).
-  const bool pointwise = ntaps == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pb == 0 &&
-                         s.pl == 0 && s.pr == 0;
-  if (pointwise && (K * F * static_cast<int64_t>(sizeof(float)) <= kL2Weights || M >= 256)) {
-    MatrixPackA pa(x, C, false);
-    MatrixPackB pb(w, F, false);
-    GemmProblem g;
-    g.m = M;
-    g.n = F;
-    g.k = K;
-    g.a = &pa;
-    g.b = &pb;
-    g.c = y;
-    g.ldc = F;
-    g.bias = bias;
-    g.relu = relu;
-    gemm_run(g);
+  // A pointwise convolution is the plain GEMM y[M x F] = x[M x C] . w[C x F]; the GEMM driver
+  // beats the pointer tables there (1 thread: 8x56x56x64 -> 256 8.4 -> 7.7 ms, 1x14x14x1024 ->
+  // 256 1.38 -> 1.09 ms, 8x56x56x256 -> 64 9.4 -> 9.3 ms), except with weights too large for L2
+  // and few pixels (1x7x7x512 -> 2048: 1.50 ms on the indirect GEMM's one-panel-per-task path,
+  // 1.96 ms on the driver).
+  if (s.pointwise() && (K * F * static_cast<int64_t>(sizeof(float)) <= kL2Weights || M >= 256)) {
+    conv2d_fwd_gemm(s, x, w, bias, relu, y);
     return;
   }
 
@@ -166,8 +153,7 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
       tap_off[ki * s.kw + kj] = (ki * s.dh * s.w + kj * s.dw) * C;
   const int64_t eh = (s.kh - 1) * s.dh, ew = (s.kw - 1) * s.dw;
 
-  const bool pointwise = ntaps == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pb == 0 &&
-                         s.pl == 0 && s.pr == 0;
+  const bool pointwise = s.pointwise();
   float* zeros = nullptr;  // C (or KW*C, see merge_rows) zeros, set below
   // The pointer table of the MR output pixels starting at m0 (tap-major, see conv_ukernel.h).
   auto fill_ptrs = [&](int64_t m0, int m, const float** ptrs) {

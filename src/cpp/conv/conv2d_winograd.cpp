@@ -158,12 +158,12 @@ int conv_winograd_tile(const ConvShape& s) {
 bool conv_use_winograd(const ConvShape& s) { return conv_winograd_tile(s) != 0; }
 
 // x (N,H,W,C), w (3,3,C,F), bias (F) or null -> y (N,OH,OW,F).
-void conv2d_fwd_winograd(const ConvShape& s, const float* x, const float* w, const float* bias,
-                         bool relu, float* y) {
+void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const float* w,
+                         const float* bias, bool relu, float* y) {
   const int64_t C = s.c, F = s.f, OH = s.oh, OW = s.ow, H = s.h, W = s.w;
   const ConvWinogradKernels& wk = active_table().conv_winograd;
   // Output tile m x m from an (m + 2) x (m + 2) input patch; P transformed positions.
-  const int m = conv_winograd_tile(s) == 4 && wk.input4 != nullptr ? 4 : 2;
+  const int m = tile == 4 && wk.input4 != nullptr ? 4 : 2;
   const int alpha = m + 2, P = alpha * alpha;
   const WinogradInFn input = m == 4 ? wk.input4 : wk.input;
   const WinogradOutFn output = m == 4 ? wk.output4 : wk.output;

@@ -24,7 +24,9 @@ int conv_winograd_tile(const ConvShape& s);
 
 // x (N,H,W,C), w (3,3,C,F), bias (F) or null -> y (N,OH,OW,F); requires 3x3, stride 1,
 // dilation 1, any padding (top/bottom/left/right may differ).
-void conv2d_fwd_winograd(const ConvShape& s, const float* x, const float* w, const float* bias,
-                         bool relu, float* y);
+// tile: 2 or 4, the output tile (conv_winograd_tile's choice; 4 falls back to 2 where the ISA
+// has no F(4x4, 3x3) transforms).
+void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const float* w,
+                         const float* bias, bool relu, float* y);
 
 }  // namespace fastconv
