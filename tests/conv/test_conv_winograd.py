@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import fastconv
 from fastconv import _core, ops, reference
-from _wino_cases import desc, rand, wino_configs
+from _wino_cases import desc, rand, winograd_bound, wino_configs
 from assertions import assert_within, gemm_error_bound
 
 # The tape tests' finite-difference checker (tests/autograd has no conftest to put it on the path).
@@ -25,56 +25,20 @@ from _tape_check import check_op  # noqa: E402
 SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-_BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64)
-_G = np.array([[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]], np.float64)
-_AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float64)
+# The algorithms under test: name -> output tile where the ISA has its transforms (AVX2 has no
+# F(4x4, 3x3) and runs F(2x2, 3x3) under "winograd4").
+ALGOS = {"winograd": 2, "winograd4": 4}
 
 
-def winograd_magnitude(x_abs, w_abs, pads, out_hw):
-    """|A^T| (sum_c (|G| |g| |G^T|) . (|B^T| |d| |B|)) |A| per output: what the rounding errors of
-    the transforms and of the C-long products scale with (the tiling of conv2d_winograd.cpp:
-    2x2 output tiles, 4x4 patches from (2 th - pad_top, 2 tw - pad_left), zeros outside x)."""
-    n, h, w, c = x_abs.shape
-    (pt, _), (pl, _) = pads
-    oh, ow = out_hw
-    th, tw = (oh + 1) // 2, (ow + 1) // 2
-    hp, wp = 2 * th + 2, 2 * tw + 2
-    xp = np.zeros((n, hp, wp, c))
-    # rows/cols of x that fall inside the padded window [-pt, hp - pt)
-    r0, r1 = max(0, -pt + 0), min(h, hp - pt)
-    c0, c1 = max(0, 0), min(w, wp - pl)
-    if r1 > r0 and c1 > c0:
-        xp[:, r0 + pt:r1 + pt, c0 + pl:c1 + pl] = x_abs[:, r0:r1, c0:c1]
-    idx_h = 2 * np.arange(th)[:, None] + np.arange(4)[None, :]  # (th, 4)
-    idx_w = 2 * np.arange(tw)[:, None] + np.arange(4)[None, :]
-    patches = xp[:, idx_h[:, None, :, None], idx_w[None, :, None, :]]  # (n, th, tw, 4, 4, c)
-    bt, g, at = np.abs(_BT), np.abs(_G), np.abs(_AT)
-    v = np.einsum("ra,ntsabc,qb->ntsrqc", bt, patches, bt)
-    u = np.einsum("ra,abcf,qb->rqcf", g, w_abs, g)
-    m = np.einsum("ntsrqc,rqcf->ntsrqf", v, u)
-    y = np.einsum("ir,ntsrqf,jq->ntsijf", at, m, at)
-    y = y.transpose(0, 1, 3, 2, 4, 5).reshape(n, 2 * th, 2 * tw, -1)
-    return y[:, :oh, :ow]
+def tile_of(name, isa):
+    return 2 if isa == "avx2" else ALGOS[name]
 
 
-def winograd_bound(x_abs, w_abs, pads, out_hw, bias_abs=None):
-    """Rounding bound of the Winograd path. Each V element sums 4 inputs in 2 rounded steps, U is
-    rounded once from float64, M is a C-long product, each Y element sums 9 M elements in 2 x 2
-    rounded steps, then the bias: to first order |err| <= (C + 2 + 1 + 4 + 1) u W with W the
-    magnitude above, and gemm_error_bound(W, C + 8) doubles that. For inputs of equal magnitude W
-    is 64/9 of the direct path's |x| * |w| (the 8 x 8 nonzero pattern of the transforms against
-    the 3 x 3 window), so for C >= 8 this is within 1.3x of the direct bound (9 C + 2) u |x||w|."""
-    c = x_abs.shape[-1]
-    wmag = winograd_magnitude(x_abs, w_abs, pads, out_hw)
-    if bias_abs is not None:
-        wmag = wmag + bias_abs
-    return gemm_error_bound(wmag, c + 8)
-
-
+@pytest.mark.parametrize("name", ALGOS)
 @SETTINGS
 @given(cfg=wino_configs(), bias=st.booleans(), relu=st.booleans(), seed=st.integers(0, 2**31))
-def test_winograd_fwd_matches_reference(isa, algo, cfg, bias, relu, seed):
-    algo("winograd")
+def test_winograd_fwd_matches_reference(isa, algo, name, cfg, bias, relu, seed):
+    algo(name)
     rng = np.random.default_rng(seed)
     x, w = rand(rng, cfg["x_shape"]), rand(rng, cfg["w_shape"])
     b = rand(rng, (cfg["w_shape"][3],)) if bias else None
@@ -82,18 +46,19 @@ def test_winograd_fwd_matches_reference(isa, algo, cfg, bias, relu, seed):
     y = ops.conv2d_fwd(x, w, b, *args, relu=relu)
     expected = reference.conv2d_fwd(x, w, b, *args, relu=relu)
     bound = winograd_bound(np.abs(x), np.abs(w), cfg["pads"], expected.shape[1:3],
-                           None if b is None else np.abs(b))
-    assert_within(y, expected, bound, "winograd conv2d_fwd " + desc(cfg, isa))
+                           None if b is None else np.abs(b), m=tile_of(name, isa))
+    assert_within(y, expected, bound, f"{name} conv2d_fwd " + desc(cfg, isa))
     y2 = ops.conv2d(x, w, b, padding=cfg["padding"], activation="relu" if relu else None)
     np.testing.assert_array_equal(y2, y)
 
 
+@pytest.mark.parametrize("name", ALGOS)
 @SETTINGS
 @given(cfg=wino_configs(), seed=st.integers(0, 2**31))
-def test_winograd_bwd_data_matches_reference(isa, algo, cfg, seed):
+def test_winograd_bwd_data_matches_reference(isa, algo, name, cfg, seed):
     # Stride-1 backward-data is the forward convolution of dy (padded by 2 - pad) with the
     # spatially flipped, transposed kernel (conv2d_bwd_data.cpp), for C >= 8 and pads <= 2.
-    algo("winograd")
+    algo(name)
     rng = np.random.default_rng(seed)
     w = rand(rng, cfg["w_shape"])
     args = ((1, 1), cfg["pads"], (1, 1))
@@ -108,17 +73,19 @@ def test_winograd_bwd_data_matches_reference(isa, algo, cfg, seed):
     if max(pt, pb, pl, pr) <= 2:
         wt = np.abs(w)[::-1, ::-1].transpose(0, 1, 3, 2)
         tpads = ((2 - pt, 2 - pb), (2 - pl, 2 - pr))
-        bound = bound + winograd_bound(np.abs(dy), wt, tpads, cfg["x_shape"][1:3])
-    assert_within(dx, expected, bound, "winograd conv2d_bwd_data " + desc(cfg, isa))
+        bound = bound + winograd_bound(np.abs(dy), wt, tpads, cfg["x_shape"][1:3],
+                                       m=tile_of(name, isa))
+    assert_within(dx, expected, bound, f"{name} conv2d_bwd_data " + desc(cfg, isa))
 
 
+@pytest.mark.parametrize("name", ALGOS)
 @pytest.mark.parametrize("geom", [
-    # (x_shape, F, pads): several blocks of tiles, channel tails, asymmetric pads
-    ((3, 28, 28, 40), 40, ((1, 1), (1, 1))),
+    # (x_shape, F, pads): several blocks of tiles, channel tails, asymmetric pads, edge tiles
+    ((3, 30, 29, 40), 40, ((1, 1), (1, 1))),
     ((2, 17, 23, 33), 17, ((0, 2), (1, 0))),
 ])
-def test_winograd_bit_identical_across_thread_counts(isa, algo, threads, geom):
-    algo("winograd")
+def test_winograd_bit_identical_across_thread_counts(isa, algo, threads, name, geom):
+    algo(name)
     x_shape, f, pads = geom
     rng = np.random.default_rng(11)
     x, w, b = rand(rng, x_shape), rand(rng, (3, 3, x_shape[3], f)), rand(rng, (f,))
