@@ -324,7 +324,6 @@ def main():
             import torch
         except ImportError:
             torch = None
-    tf_version = None
 
     tf.random.set_seed(0)
     model = lab_cnn(tf, keras)
