@@ -645,3 +645,51 @@ def reduce_sum(x, axis=None, keepdims=False) -> Tensor:
 def reduce_mean(x, axis=None, keepdims=False) -> Tensor:
     """Mean over `axis` (int, tuple, or None for all axes), accumulated in float64."""
     return _reduce("reduce_mean", x, axis, keepdims, True)
+
+
+# ---- inference steps -----------------------------------------------------------------------
+# Plain functions of float32 C-contiguous arrays for a model's inference plan (keras
+# Sequential and functional models called with training off and no tape recording; see
+# fastconv/keras/models/_plan.py). Each is made for one input shape that the op has already
+# validated on an earlier call, resolves its geometry here once, and then goes straight to the
+# kernel: the same native call, so the same bits, as conv2d / max_pool2d / dense above, without
+# their per-call argument handling (batch-1 inference of the lab CNN spent ~40% of its time in
+# Python before these). They do not record on tapes.
+def conv2d_step(x_shape, w_shape, strides, padding, dilation_rate, activation):
+    """(x, w, b) -> y for x of shape x_shape and w of shape w_shape (b may be None)."""
+    s = normalize_pair(strides, "strides", "conv2d")
+    d = normalize_pair(dilation_rate, "dilation_rate", "conv2d")
+    (pt, pb), (pl, pr) = resolve_padding(padding, tuple(x_shape[1:3]), tuple(w_shape[:2]), s, d,
+                                         "conv2d")
+    args = (s[0], s[1], pt, pb, pl, pr, d[0], d[1], _fused_relu(activation, "conv2d"))
+    fwd = _core.conv2d_fwd
+
+    def step(x, w, b):
+        return fwd(x, w, b, *args)
+    return step
+
+
+def pool2d_step(kind, x_shape, pool_size, strides, padding):
+    """x -> y for kind 'max' or 'avg' pooling of x with shape x_shape."""
+    op = kind + "_pool2d"
+    p = normalize_pair(pool_size, "pool_size", op)
+    s = p if strides is None else normalize_pair(strides, "strides", op)
+    (pt, pb), (pl, pr) = resolve_padding(padding, tuple(x_shape[1:3]), p, s, (1, 1), op)
+    args = (p[0], p[1], s[0], s[1], pt, pb, pl, pr)
+    fwd = _core.maxpool2d_fwd if kind == "max" else _core.avgpool2d_fwd
+
+    def step(x):
+        return fwd(x, *args)
+    return step
+
+
+def dense_step(activation):
+    """(x, w, b) -> act(x @ w + b) for 2-D x (b may be None)."""
+    relu = _fused_relu(activation, "dense")
+    gemm, empty = _core.gemm, np.empty
+
+    def step(x, w, b):
+        y = empty((x.shape[0], w.shape[1]), _F32)
+        gemm(x, w, y, 1.0, 0.0, False, False, b, relu)
+        return y
+    return step

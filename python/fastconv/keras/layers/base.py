@@ -22,6 +22,7 @@ import threading
 import numpy as np
 
 from fastconv.autograd import Tensor, Variable
+from fastconv.autograd.tensor import _wrap
 from fastconv.keras import initializers as _inits
 
 __all__ = ["Layer", "KerasTensor", "Node", "InputSpec"]
@@ -161,7 +162,25 @@ _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_call_sig", "input
                         "compiled_loss", "compiled_metrics", "history", "_loss_obj",
                         "_metric_objs", "stop_training", "_functional_inputs",
                         "_functional_outputs", "_nodes_in_order", "inputs", "outputs",
-                        "_input_tensor"})
+                        "_input_tensor", "_plans"})
+
+
+def _unwrap(r):
+    v = r._value if type(r) is Tensor else np.asarray(r)
+    if v.dtype != np.float32 or not v.flags.c_contiguous:  # what the next kernel takes
+        v = np.ascontiguousarray(v, np.float32)
+    return v
+
+
+def _step_via_call(layer, input_shape):
+    """An inference step that runs the layer's call() on Tensors without Layer.__call__: the
+    _inference_step of built-in layers whose call() depends only on its inputs (and on the
+    training flag, off here)."""
+    call = type(layer).call
+    kw = {"training": False} if layer._call_has_training else {}
+    if isinstance(input_shape, list):
+        return lambda xs: _unwrap(call(layer, [_wrap(x) for x in xs], **kw))
+    return lambda x: _unwrap(call(layer, _wrap(x), **kw))
 
 
 def _to_tensor(x):
@@ -383,6 +402,14 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         raise NotImplementedError
+
+    def _inference_step(self, input_shape):
+        """For inference plans (keras/models/_plan.py): a function of one float32 C-contiguous
+        array of exactly input_shape (a list of arrays for a list of shapes) returning what
+        call() would return with training off, as an array, without recording on tapes; or
+        None. Built-in layers override this; a layer class that inherits a step but overrides
+        call() gets none."""
+        return None
 
     def _maybe_build(self, input_shape):
         if not self.built:

@@ -7,8 +7,9 @@ from fastconv._geometry import (conv_output_hw, normalize_pair, pool_output_hw,
                                 resolve_padding)
 from fastconv.keras import activations as _acts
 from fastconv.keras import initializers as _inits
-from fastconv.keras.layers.base import InputSpec, Layer
+from fastconv.keras.layers.base import InputSpec, Layer, _step_via_call
 from fastconv.keras.layers.core import _fusable_relu
+from fastconv.ops import functional as _fn
 
 __all__ = ["Conv2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalMaxPooling2D", "GlobalMaxPool2D",
@@ -91,6 +92,16 @@ class Conv2D(Layer):
             y = self.activation(y)
         return y
 
+    def _inference_step(self, input_shape):
+        fuse = _fusable_relu(self.activation)
+        if not fuse and self.activation is not _acts.linear:
+            return _step_via_call(self, input_shape)
+        f = _fn.conv2d_step(input_shape, self.kernel.shape, self.strides, self.padding,
+                            self.dilation_rate, "relu" if fuse else None)
+        if self.bias is None:
+            return lambda x: f(x, self.kernel._value, None)
+        return lambda x: f(x, self.kernel._value, self.bias._value)
+
     def compute_output_shape(self, input_shape):
         oh, ow = _spatial_out(self.name, input_shape[1:3], self.kernel_size, self.strides,
                               self.padding, self.dilation_rate)
@@ -123,6 +134,10 @@ class _Pool2D(Layer):
     def call(self, inputs):
         pool = ops.max_pool2d if self._KIND == "max" else ops.avg_pool2d
         return pool(inputs, self.pool_size, self.strides, self.padding)
+
+    def _inference_step(self, input_shape):
+        return _fn.pool2d_step(self._KIND, input_shape, self.pool_size, self.strides,
+                               self.padding)
 
     def compute_output_shape(self, input_shape):
         oh, ow = _spatial_out(self.name, input_shape[1:3], self.pool_size, self.strides,
@@ -166,6 +181,8 @@ class _GlobalPool2D(Layer):
             y = ops.reshape(y, (y.shape[0], 1, 1, y.shape[1]))
         return y
 
+    _inference_step = _step_via_call
+
     def compute_output_shape(self, input_shape):
         if self.keepdims:
             return (input_shape[0], 1, 1, input_shape[3])
@@ -201,6 +218,8 @@ class ZeroPadding2D(Layer):
 
     def call(self, inputs):
         return ops.zero_pad2d(inputs, self.padding)
+
+    _inference_step = _step_via_call
 
     def compute_output_shape(self, input_shape):
         (t, b), (l, r) = self.padding

@@ -10,7 +10,9 @@ from fastconv import ops
 from fastconv.keras import _backend
 from fastconv.keras import activations as _acts
 from fastconv.keras import initializers as _inits
-from fastconv.keras.layers.base import InputSpec, KerasTensor, Layer, Node, unique_name
+from fastconv.keras.layers.base import (InputSpec, KerasTensor, Layer, Node, _step_via_call,
+                                        unique_name)
+from fastconv.ops import functional as _fn
 
 __all__ = ["InputLayer", "Input", "Dense", "Flatten", "Reshape", "Dropout", "Activation", "ReLU",
            "Softmax", "Lambda", "KerasTensor"]
@@ -115,6 +117,15 @@ class Dense(Layer):
             y = self.activation(y)
         return y
 
+    def _inference_step(self, input_shape):
+        fuse = _fusable_relu(self.activation)
+        if len(input_shape) != 2 or not (fuse or self.activation is _acts.linear):
+            return _step_via_call(self, input_shape)
+        f = _fn.dense_step("relu" if fuse else None)
+        if self.bias is None:
+            return lambda x: f(x, self.kernel._value, None)
+        return lambda x: f(x, self.kernel._value, self.bias._value)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
@@ -137,6 +148,10 @@ class Flatten(Layer):
     def call(self, inputs):
         return ops.flatten(inputs)  # also right for an empty batch, where (0, -1) is ambiguous
 
+    def _inference_step(self, input_shape):
+        out = (input_shape[0], math.prod(input_shape[1:]))
+        return lambda x: x.reshape(out)
+
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
         size = None if any(d is None for d in rest) else math.prod(rest)
@@ -152,6 +167,8 @@ class Reshape(Layer):
 
     def call(self, inputs):
         return ops.reshape(inputs, (inputs.shape[0],) + self.target_shape)
+
+    _inference_step = _step_via_call
 
     def compute_output_shape(self, input_shape):
         shape = list(self.target_shape)
@@ -190,6 +207,9 @@ class Dropout(Layer):
         rng = self._rng if self._rng is not None else _backend.global_rng()
         return ops.dropout(inputs, self.rate, int(rng.integers(0, 2 ** 63 - 1)), True)
 
+    def _inference_step(self, input_shape):
+        return lambda x: x  # call() without training returns its input
+
     def compute_output_shape(self, input_shape):
         return input_shape
 
@@ -206,6 +226,8 @@ class Activation(Layer):
 
     def call(self, inputs):
         return self.activation(inputs)
+
+    _inference_step = _step_via_call
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -226,6 +248,8 @@ class ReLU(Layer):
     def call(self, inputs):
         return ops.relu(inputs)
 
+    _inference_step = _step_via_call
+
     def compute_output_shape(self, input_shape):
         return input_shape
 
@@ -239,6 +263,8 @@ class Softmax(Layer):
 
     def call(self, inputs):
         return ops.softmax(inputs, axis=self.axis) if self.axis != -1 else ops.softmax(inputs)
+
+    _inference_step = _step_via_call
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastconv import ops
-from fastconv.keras.layers.base import Layer, shape_str
+from fastconv.keras.layers.base import Layer, _step_via_call, shape_str
 
 __all__ = ["Add", "Multiply", "Concatenate", "add", "multiply", "concatenate"]
 
@@ -27,6 +27,8 @@ class _ElementwiseMerge(Layer):
     def call(self, inputs):
         self._check(_shapes(self, inputs))
         return self._OP(list(inputs))
+
+    _inference_step = _step_via_call
 
     def compute_output_shape(self, input_shape):
         shapes = list(input_shape)
@@ -73,6 +75,8 @@ class Concatenate(Layer):
     def call(self, inputs):
         self._check(_shapes(self, inputs))
         return ops.concat(list(inputs), axis=self.axis)
+
+    _inference_step = _step_via_call
 
     def compute_output_shape(self, input_shape):
         shapes = list(input_shape)

@@ -6,7 +6,7 @@ import numpy as np
 
 from fastconv import ops
 from fastconv.keras import initializers as _inits
-from fastconv.keras.layers.base import InputSpec, Layer
+from fastconv.keras.layers.base import InputSpec, Layer, _step_via_call
 
 __all__ = ["BatchNormalization", "LocalResponseNormalization"]
 
@@ -62,6 +62,8 @@ class BatchNormalization(Layer):
         return ops.batch_norm(inputs, gamma, beta, self.moving_mean, self.moving_variance,
                                    training, self.momentum, self.epsilon)
 
+    _inference_step = _step_via_call
+
     def compute_output_shape(self, input_shape):
         return input_shape
 
@@ -92,6 +94,8 @@ class LocalResponseNormalization(Layer):
 
     def call(self, inputs):
         return ops.lrn(inputs, self.depth_radius, self.bias, self.alpha, self.beta)
+
+    _inference_step = _step_via_call
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastconv.autograd.tensor import Tensor, _wrap
 from fastconv.keras.layers.base import KerasTensor, Layer, flatten, map_structure, shape_str
 from fastconv.keras.layers.core import InputLayer
+from fastconv.keras.models._plan import layer_step, run_plan
 from fastconv.keras._saving_mixin import SavingMixin
 from fastconv.keras.models.training import TrainingMixin
 
@@ -172,8 +174,51 @@ class Model(SavingMixin, TrainingMixin, Layer):
         return map_structure(lambda t: values[id(t)], self._functional_outputs)
 
     # ---- calling -------------------------------------------------------------------------
+    def _functional_plan(self, x):
+        """(plan, output for x) for a one-input functional model whose nodes are plain calls
+        of layers with inference steps (keras/models/_plan.py), else (None, None)."""
+        flat_in = flatten(self._functional_inputs)
+        if len(flat_in) != 1:
+            return None, None
+        values = {id(flat_in[0]): x}
+        program = []  # (step, id of its input or list of ids, id of its output)
+        for node in self._nodes_in_order:
+            if isinstance(node.layer, InputLayer):
+                continue
+            ins = node.call_inputs
+            if node.call_kwargs or len(node.output_tensors) != 1:
+                return None, None
+            if isinstance(ins, KerasTensor):
+                src = id(ins)
+                arg = values[src]
+                step = layer_step(node.layer, arg.shape)
+            elif isinstance(ins, (list, tuple)) and ins and all(
+                    isinstance(t, KerasTensor) for t in ins):
+                src = [id(t) for t in ins]
+                arg = [values[i] for i in src]
+                step = layer_step(node.layer, [a.shape for a in arg])
+            else:
+                return None, None
+            if step is None:
+                return None, None
+            dst = id(node.output_tensors[0])
+            values[dst] = step(arg)
+            program.append((step, src, dst))
+        in_id, outputs = id(flat_in[0]), self._functional_outputs
+
+        def plan(x):
+            vals = {in_id: x}
+            for step, src, dst in program:
+                vals[dst] = step(vals[src] if type(src) is int else [vals[i] for i in src])
+            return map_structure(lambda t: _wrap(vals[id(t)]), outputs)
+        return plan, map_structure(lambda t: _wrap(values[id(t)]), outputs)
+
     def call(self, inputs, training=None):
         if getattr(self, "_is_functional", False):
+            if not training and type(inputs) is Tensor:
+                out = run_plan(self, inputs, self._functional_plan)
+                if out is not None:
+                    return out
             return self._run_functional(inputs, training)
         raise NotImplementedError(f"{type(self).__name__}: a subclassed Model must define "
                                   f"call(self, inputs, training=False)")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from fastconv.autograd.tensor import Tensor, _wrap
 from fastconv.keras.layers.base import KerasTensor, Layer
 from fastconv.keras.layers.core import Input, InputLayer
+from fastconv.keras.models._plan import PlanCache, layer_step, run_plan
 from fastconv.keras.models.model import Model
 
 __all__ = ["Sequential"]
@@ -64,6 +66,7 @@ class Sequential(Model):
 
     def _trace(self):
         """Run the layers symbolically from the input: builds them and records output shapes."""
+        self.__dict__["_plans"] = PlanCache()  # the layers changed
         if self._input_tensor is None:
             return
         x = self._input_tensor
@@ -96,10 +99,30 @@ class Sequential(Model):
         self.built = True
 
     def call(self, inputs, training=None):
+        if not training and type(inputs) is Tensor:
+            out = run_plan(self, inputs, self._build_plan)
+            if out is not None:
+                return out
         x = inputs
         for layer in self._seq_layers:
             x = layer(x) if training is None else layer(x, training=training)
         return x
+
+    def _build_plan(self, x):
+        """(plan, output for x): the layers' inference steps in order (keras/models/_plan.py)."""
+        steps = []
+        for layer in self._seq_layers:
+            step = layer_step(layer, x.shape)
+            if step is None:
+                return None, None
+            x = step(x)
+            steps.append(step)
+
+        def plan(x):
+            for step in steps:
+                x = step(x)
+            return _wrap(x)
+        return plan, _wrap(x)
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
