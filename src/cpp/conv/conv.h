@@ -44,6 +44,12 @@ class ConvWeightSource {
  public:
   virtual ~ConvWeightSource() = default;
   virtual void pack(int64_t j0, int64_t nj, int nr, float* dst) const = 0;
+  // The K x F matrix itself, row-major with rows *ld floats apart, when it exists in memory
+  // (the microkernel can then read panels in place); null otherwise.
+  virtual const float* in_place(int64_t* ld) const {
+    (void)ld;
+    return nullptr;
+  }
 };
 
 // The forward pass on the indirect-GEMM path with the weights taken from `w` (so a caller can

@@ -28,6 +28,9 @@ struct UkernelParams {
   // 0: a is a packed micro-panel. Otherwise (only for kernels whose GemmKernel::strided_a is
   // set) a points at op(A)(i0, p0) of a row-major op(A) read in place: a[i * lda + p].
   int64_t lda = 0;
+  // Convolution microkernels only (conv/conv_ukernel.h): 0, the weight panel is packed (rows
+  // NR floats apart); otherwise its rows are ldw floats apart (read in place).
+  int64_t ldw = 0;
 };
 
 using GemmUkernelFn = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb,

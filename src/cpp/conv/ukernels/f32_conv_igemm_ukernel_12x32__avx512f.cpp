@@ -1,6 +1,8 @@
 // f32_conv_igemm_ukernel_12x32__avx512f. Contract: conv/conv_ukernel.h.
 // 24 zmm accumulators (12 rows x 2 vectors of 16) + 2 weight vectors; the broadcasts are
-// folded into the FMAs' memory operands. Edge tiles (n < 32) store with lane masks.
+// folded into the FMAs' memory operands. Edge tiles (n < 32) store with lane masks; tiles of
+// fewer pixels run a shorter variant. The weight panel's rows are params.ldw floats apart when
+// set (the caller's unpacked kernel), else 32 (packed).
 #include <immintrin.h>
 
 #include "conv/conv_ukernel.h"
@@ -14,25 +16,25 @@ inline __m512 finish(__m512 v, const float* bias, __mmask16 mask, bool relu) {
   return v;
 }
 
-}  // namespace
-
-void f32_conv_igemm_ukernel_12x32__avx512f(int64_t ntaps, int64_t c, const float* const* a,
-                                           const float* w, float* y, int64_t ldy, int m, int n,
-                                           const UkernelParams& p) {
-  constexpr int MR = 12;
-  __m512 acc[MR][2];
+// The tile with R of the 12 rows computed (R >= m): a last tile of 1 or 4 pixels (a 7x7 map
+// at batch 1 is 4 full tiles and 1 pixel) costs what its rows need, not 12 rows' worth.
+template <int R>
+void tile(int64_t ntaps, int64_t c, const float* const* a, const float* w, int64_t ws, float* y,
+          int64_t ldy, int m, int n, const UkernelParams& p) {
+  constexpr int MR = 12;  // the pointer table's stride
+  __m512 acc[R][2];
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
 
   for (int64_t t = 0; t < ntaps; ++t, a += MR) {
-    const float* ap[MR];
+    const float* ap[R];
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) ap[i] = a[i];
-    for (int64_t k = 0; k < c; ++k, w += 32) {
-      const __m512 w0 = _mm512_load_ps(w);
-      const __m512 w1 = _mm512_load_ps(w + 16);
+    for (int i = 0; i < R; ++i) ap[i] = a[i];
+    for (int64_t k = 0; k < c; ++k, w += ws) {
+      const __m512 w0 = _mm512_loadu_ps(w);
+      const __m512 w1 = _mm512_loadu_ps(w + 16);
 #pragma GCC unroll 12
-      for (int i = 0; i < MR; ++i) {
+      for (int i = 0; i < R; ++i) {
         const __m512 ai = _mm512_set1_ps(ap[i][k]);
         acc[i][0] = _mm512_fmadd_ps(ai, w0, acc[i][0]);
         acc[i][1] = _mm512_fmadd_ps(ai, w1, acc[i][1]);
@@ -45,13 +47,26 @@ void f32_conv_igemm_ukernel_12x32__avx512f(int64_t ntaps, int64_t c, const float
       static_cast<__mmask16>(n >= 32 ? 0xFFFF : (n <= 16 ? 0u : (1u << (n - 16)) - 1u));
   const float* bias1 = p.bias ? p.bias + 16 : nullptr;
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < R; ++i) {
     if (i < m) {
       float* yi = y + i * ldy;
       _mm512_mask_storeu_ps(yi, mask0, finish(acc[i][0], p.bias, mask0, p.relu));
       if (mask1) _mm512_mask_storeu_ps(yi + 16, mask1, finish(acc[i][1], bias1, mask1, p.relu));
     }
   }
+}
+
+}  // namespace
+
+void f32_conv_igemm_ukernel_12x32__avx512f(int64_t ntaps, int64_t c, const float* const* a,
+                                           const float* w, float* y, int64_t ldy, int m, int n,
+                                           const UkernelParams& p) {
+  const int64_t ws = p.ldw != 0 ? p.ldw : 32;
+  if (m > 8) tile<12>(ntaps, c, a, w, ws, y, ldy, m, n, p);
+  else if (m > 4) tile<8>(ntaps, c, a, w, ws, y, ldy, m, n, p);
+  else if (m > 2) tile<4>(ntaps, c, a, w, ws, y, ldy, m, n, p);
+  else if (m == 2) tile<2>(ntaps, c, a, w, ws, y, ldy, m, n, p);
+  else tile<1>(ntaps, c, a, w, ws, y, ldy, m, n, p);
 }
 
 }  // namespace fastconv

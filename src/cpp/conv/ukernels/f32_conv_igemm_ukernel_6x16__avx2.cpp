@@ -25,6 +25,7 @@ void f32_conv_igemm_ukernel_6x16__avx2(int64_t ntaps, int64_t c, const float* co
                                        const float* w, float* y, int64_t ldy, int m, int n,
                                        const UkernelParams& p) {
   constexpr int MR = 6;
+  const int64_t ws = p.ldw != 0 ? p.ldw : 16;  // weight rows: packed, or read in place
   __m256 acc[MR][2];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
@@ -34,9 +35,9 @@ void f32_conv_igemm_ukernel_6x16__avx2(int64_t ntaps, int64_t c, const float* co
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) ap[i] = a[i];
 #pragma GCC unroll 2
-    for (int64_t k = 0; k < c; ++k, w += 16) {
-      const __m256 w0 = _mm256_load_ps(w);
-      const __m256 w1 = _mm256_load_ps(w + 8);
+    for (int64_t k = 0; k < c; ++k, w += ws) {
+      const __m256 w0 = _mm256_loadu_ps(w);
+      const __m256 w1 = _mm256_loadu_ps(w + 8);
 #pragma GCC unroll 6
       for (int i = 0; i < MR; ++i) {
         const __m256 ai = _mm256_broadcast_ss(ap[i] + k);
