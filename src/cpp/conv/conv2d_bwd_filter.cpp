@@ -2,7 +2,8 @@
 // sums of dy, a reduction over all M = N*OH*OW output pixels. Three paths:
 //   taps    (C >= 8): the conv_bwdw microkernel reads x through per-tap pixel pointers, so
 //           nothing is packed; dw tiles of kr channels x NR filters accumulate in registers;
-//   direct  (C <= 4, short K): packed im2col rows with a trailing 1 (db rides along);
+//   direct  (C <= 4, short K): a zero-padded copy of x, every tap a fixed offset; the dw
+//           panel and db stay in registers over runs of whole output rows;
 //   GEMM    (pointwise, or few channels with a long K such as AlexNet's 11x11x3): the shared
 //           driver with op(A) = im2col(x)^T.
 // (3x3 stride-1 layers may take the Winograd path of conv2d_bwd_filter_winograd.cpp instead.)
@@ -12,6 +13,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "common/parallel.h"
@@ -27,82 +29,11 @@ namespace fastconv {
 namespace {
 
 // The direct path serves layers whose receptive field is short (a first layer on a grey or
-// RGB image): K = KH*KW*C rows of dw sit in registers while the kernel streams over pixels,
-// where the GEMM driver would waste most of an MR-row tile and pay its packing per KC block.
+// RGB image): K = KH*KW*C rows of dw sit in registers (in groups of <= 9) while the kernel
+// streams over pixels, where the GEMM driver would waste most of an MR-row tile and pay its
+// packing per KC block.
 constexpr int64_t kDirectMaxC = 4;
 constexpr int64_t kDirectMaxK = 64;
-// Pixels per packed im2col block: the block (kBlockPix x K floats) and its dy rows stay in L1/L2.
-constexpr int64_t kBlockPix = 128;
-
-// Packs the im2col rows of output pixels [p0, p0 + np) into a (row stride lda = K + 1): K
-// values (zeros for padding taps) and a trailing 1, so the kernel's last dw row is db.
-template <int C>
-void pack_im2col_rows(const ConvShape& s, const float* x, const int64_t* tap_off, int64_t p0,
-                      int64_t np, float* a) {
-  const int64_t K = s.k(), lda = K + 1, ntaps = s.kh * s.kw;
-  const int64_t eh = (s.kh - 1) * s.dh, ew = (s.kw - 1) * s.dw;
-  int64_t ow = p0 % s.ow, t = p0 / s.ow;
-  int64_t oh = t % s.oh, n = t / s.oh;
-  for (int64_t i = 0; i < np; ++i, a += lda) {
-    const float* img = x + n * s.h * s.w * C;
-    const int64_t ih0 = oh * s.sh - s.pt, iw0 = ow * s.sw - s.pl;
-    if (ih0 >= 0 && ih0 + eh < s.h && iw0 >= 0 && iw0 + ew < s.w) {
-      // Interior pixel (most of them): every tap is a fixed offset from the field's corner.
-      const float* base = img + (ih0 * s.w + iw0) * C;
-      for (int64_t tap = 0; tap < ntaps; ++tap)
-        for (int c = 0; c < C; ++c) a[tap * C + c] = base[tap_off[tap] + c];
-    } else {
-      float* dst = a;
-      for (int64_t ki = 0; ki < s.kh; ++ki) {
-        const int64_t ih = ih0 + ki * s.dh;
-        const bool row_ok = ih >= 0 && ih < s.h;
-        for (int64_t kj = 0; kj < s.kw; ++kj, dst += C) {
-          const int64_t iw = iw0 + kj * s.dw;
-          if (row_ok && iw >= 0 && iw < s.w) {
-            const float* src = img + (ih * s.w + iw) * C;
-            for (int c = 0; c < C; ++c) dst[c] = src[c];
-          } else {
-            for (int c = 0; c < C; ++c) dst[c] = 0.0f;
-          }
-        }
-      }
-    }
-    a[K] = 1.0f;
-    if (++ow == s.ow) {
-      ow = 0;
-      if (++oh == s.oh) {
-        oh = 0;
-        ++n;
-      }
-    }
-  }
-}
-
-// out ((K+1) x F: dw rows, then db) += sum over output pixels [m0, m1) of [im2col(x), 1]^T . dy,
-// pixels taken in fixed blocks of kBlockPix.
-void bwd_filter_direct_range(const ConvShape& s, const float* x, const float* dy,
-                             const int64_t* tap_off, int64_t m0, int64_t m1, float* out) {
-  const ConvBwdFilterKernel& kern = active_table().conv_bwdw;
-  const int64_t K1 = s.k() + 1, F = s.f;
-  float* a = thread_scratch(4, static_cast<size_t>(kBlockPix * K1));
-  const float* rows[kBlockPix];
-  for (int64_t i = 0; i < kBlockPix; ++i) rows[i] = a + i * K1;
-  for (int64_t p0 = m0; p0 < m1; p0 += kBlockPix) {
-    const int64_t np = std::min(kBlockPix, m1 - p0);
-    switch (s.c) {
-      case 1: pack_im2col_rows<1>(s, x, tap_off, p0, np, a); break;
-      case 2: pack_im2col_rows<2>(s, x, tap_off, p0, np, a); break;
-      case 3: pack_im2col_rows<3>(s, x, tap_off, p0, np, a); break;
-      default: pack_im2col_rows<4>(s, x, tap_off, p0, np, a); break;
-    }
-    for (int64_t j0 = 0; j0 < F; j0 += kern.nr)
-      for (int64_t k0 = 0; k0 < K1; k0 += kern.kr)
-        kern.ukernel(np, rows, k0, dy + p0 * F + j0, F, out + k0 * F + j0, F,
-                     static_cast<int>(std::min<int64_t>(kern.kr, K1 - k0)),
-                     static_cast<int>(std::min<int64_t>(kern.nr, F - j0)));
-  }
-}
-
 // Pixels per block of the tap path: one NR-column strip of the block's dy (256 x 32 floats =
 // 32 KiB) stays in L1 while every (tap, channel tile) of dw sweeps over it.
 constexpr int64_t kTapBlockPix = 256;
@@ -193,17 +124,77 @@ void bwd_filter_chunked(const ConvShape& s, int64_t min_pix, float* dw, float* d
   if (db != nullptr) std::copy(sum + K * F, sum + total, db);
 }
 
-// The direct path (few input channels): packed im2col rows with a trailing 1, so db rides
-// along as the last row and dy is read once.
-void conv2d_bwd_filter_direct(const ConvShape& s, const float* x, const float* dy, float* dw,
+// Output pixels per kernel call of the padded direct path: the run's dy rows (at most 256 KiB)
+// stay in L2 while the column panels and tap groups sweep over them.
+constexpr int64_t kDirectRunFloats = int64_t{1} << 16;
+
+// The padded direct path (few channels, short K): the sum over output pixels [m0, m1) of
+// x(tap) * dy into out ((K+1) x F: dw rows, then db), from a zero-padded copy xp of x
+// (N, Hp, Wp, C) in which every (ki, kj, c) of a pixel's receptive field is a fixed offset.
+// The pixels go to the kernel as runs of whole output rows of one image (a partial first or
+// last row alone); each run is swept by every column panel and every group of <= 9 taps.
+void bwd_filter_padded_range(const ConvShape& s, const float* xp, int64_t Hp, int64_t Wp,
+                             const int64_t* tap_off, const float* dy, int64_t m0, int64_t m1,
+                             float* out) {
+  const ConvBwdFilterDirectKernel& kern = active_table().conv_bwdw_direct;
+  const int64_t C = s.c, F = s.f, K = s.k(), OW = s.ow, OH = s.oh;
+  const int64_t xrs = s.sh * Wp * C, xs = s.sw * C;
+  const int64_t ngroups = (K + kConvBwdFilterDirectMaxTaps - 1) / kConvBwdFilterDirectMaxTaps;
+  const int64_t group = (K + ngroups - 1) / ngroups;  // balanced: K = 27 runs as 9 + 9 + 9
+  const int64_t max_rows = std::max<int64_t>(1, kDirectRunFloats / (F * OW));
+  for (int64_t p = m0; p < m1;) {
+    const int64_t n = p / (OH * OW), oh = p / OW % OH, ow = p % OW;
+    int64_t nrows = 1, npix = std::min(OW - ow, m1 - p);
+    if (ow == 0 && npix == OW)
+      nrows = std::min({OH - oh, (m1 - p) / OW, max_rows});
+    const float* x0 = xp + ((n * Hp + oh * s.sh) * Wp + ow * s.sw) * C;
+    for (int64_t j0 = 0; j0 < F; j0 += kern.nr) {
+      const int nn = static_cast<int>(std::min<int64_t>(kern.nr, F - j0));
+      for (int64_t k0 = 0; k0 < K; k0 += group)
+        kern.ukernel(nrows, npix, x0, xrs, xs, tap_off + k0,
+                     static_cast<int>(std::min(group, K - k0)), dy + p * F + j0, F,
+                     out + k0 * F + j0, F, k0 == 0 ? out + K * F + j0 : nullptr, nn);
+    }
+    p += nrows * npix;
+  }
+}
+
+// Few input channels (a first layer on a grey or RGB image): the padded direct path. x is
+// copied once into a zero-padded image (skipped when there is no padding), so the kernel
+// reads every tap at a fixed offset and keeps the dw panel in registers for a whole run of
+// pixels (1 thread, CPU time, lab layer 100x28x28x1 -> 32: 2.2 -> 0.9 ms, now bound by
+// reading dy; an im2col block with a trailing 1 per pixel, packed for the conv_bwdw kernel,
+// spent more time packing than multiplying). 3x3x3 -> 32 at 32x32x32 1.2 -> 0.8 ms, 5x5x1 ->
+// 6 valid at 100x28x28 2.3 -> 0.55 ms..
+void conv2d_bwd_filter_padded(const ConvShape& s, const float* x, const float* dy, float* dw,
                               float* db) {
-  const int64_t ntaps = s.kh * s.kw;
-  std::vector<int64_t> tap_off(static_cast<size_t>(ntaps));
-  for (int64_t ki = 0; ki < s.kh; ++ki)
+  const int64_t C = s.c, H = s.h, W = s.w;
+  const bool padded = s.pt + s.pb + s.pl + s.pr > 0;
+  const int64_t Hp = s.pt + H + s.pb, Wp = s.pl + W + s.pr;
+  const float* xp = x;
+  if (padded) {
+    float* buf = thread_scratch(5, static_cast<size_t>(s.n * Hp * Wp * C));
+    const int ntp = threads_for(static_cast<double>(s.n * Hp * Wp * C), 1.0e5);
+#pragma omp parallel for schedule(static) num_threads(ntp)
+    for (int64_t n = 0; n < s.n; ++n) {
+      float* img = buf + n * Hp * Wp * C;
+      std::fill(img, img + s.pt * Wp * C, 0.0f);
+      for (int64_t ih = 0; ih < H; ++ih) {
+        float* row = img + (s.pt + ih) * Wp * C;
+        std::fill(row, row + s.pl * C, 0.0f);
+        std::memcpy(row + s.pl * C, x + (n * H + ih) * W * C, sizeof(float) * W * C);
+        std::fill(row + (s.pl + W) * C, row + Wp * C, 0.0f);
+      }
+      std::fill(img + (s.pt + H) * Wp * C, img + Hp * Wp * C, 0.0f);
+    }
+    xp = buf;
+  }
+  std::vector<int64_t> tap_off(static_cast<size_t>(s.k()));
+  for (int64_t ki = 0, k = 0; ki < s.kh; ++ki)
     for (int64_t kj = 0; kj < s.kw; ++kj)
-      tap_off[ki * s.kw + kj] = (ki * s.dh * s.w + kj * s.dw) * s.c;
+      for (int64_t c = 0; c < C; ++c, ++k) tap_off[k] = (ki * s.dh * Wp + kj * s.dw) * C + c;
   bwd_filter_chunked(s, 1024, dw, db, [&](int64_t m0, int64_t m1, float* out) {
-    bwd_filter_direct_range(s, x, dy, tap_off.data(), m0, m1, out);
+    bwd_filter_padded_range(s, xp, Hp, Wp, tap_off.data(), dy, m0, m1, out);
   });
 }
 
@@ -234,8 +225,8 @@ void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, floa
   const PackA& pa = pointwise ? static_cast<const PackA&>(plain) : gather;
   const int64_t K = s.k();
   if (s.c <= kDirectMaxC && K < kDirectMaxK && !pointwise && M > 0 &&
-      active_table().conv_bwdw.ukernel != nullptr) {
-    conv2d_bwd_filter_direct(s, x, dy, dw, db);
+      active_table().conv_bwdw_direct.ukernel != nullptr) {
+    conv2d_bwd_filter_padded(s, x, dy, dw, db);
     return;
   }
   // C >= 8: the microkernel reads x through per-tap pointers, no im2col packing (1 thread,

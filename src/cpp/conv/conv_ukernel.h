@@ -45,9 +45,8 @@ namespace fastconv {
 // The backward-filter microkernel: one kr x n tile of dw = im2col(x)^T . dy over a block of
 // output pixels, accumulated in registers (the tile's dy columns stay in L1 across tiles):
 //   a:  npix row pointers; row p of im2col(x) restricted to the tile is a[p][a_off + k],
-//       k < kr: kr contiguous floats. Either packed im2col rows (few input channels) or,
-//       with no packing at all, the input pixel a tap reads (kr channels of it; padding taps
-//       point at zeros).
+//       k < kr: kr contiguous floats. The tap path passes, with no packing at all, the input
+//       pixel a tap reads (kr channels of it; padding taps point at zeros).
 //   dy: npix x F rows, row stride ldy, already offset to column j0.
 //   dw: the kr x n tile (kr <= KR, n <= NR) at row stride ldw, already offset.
 // dw[k][j] += sum over p (in order p = 0, 1, ...) of a[p][k] * dy[p][j]; the sum is formed in
@@ -98,5 +97,44 @@ void f32_conv_direct1_ukernel_x8__scalar(int64_t, const float*, int64_t, const i
 void f32_conv_direct1_ukernel_x32__avx512f(int64_t, const float*, int64_t, const int64_t*, int,
                                            const float*, int64_t, const float*, bool, float*,
                                            int64_t, int);
+
+}  // namespace fastconv
+
+namespace fastconv {
+
+// Backward-filter microkernel for few input channels (a first layer on grey or RGB images):
+// dw and db of one column panel, summed over `nrows` runs of `npix` output pixels, reading a
+// zero-padded copy of x so that every tap is a fixed offset (no pointer tables, no im2col).
+// A "tap" here is one (ki, kj, c) of the kernel, i.e. one row of dw.
+//   x:   row 0's first pixel; pixel i of row r reads tap t at x[r * xrs + i * xs + tap_off[t]].
+//   dy:  pixel i of row r at dy + (r * npix + i) * ldy (the rows are consecutive output
+//        pixels of the NHWC gradient), already offset to column j0.
+//   dw:  ntaps rows (1 <= ntaps <= 9) of n columns (1 <= n <= NR) at stride ldw, offset to j0;
+//   db:  n floats (offset to j0), or null to skip the bias gradient.
+// dw[t][j] += sum of x(r, i, t) * dy(r, i)[j], db[j] += sum of dy(r, i)[j]: each sum is formed
+// in registers from zero over (r, i) in order and added once, so the result depends only on how
+// the caller splits the pixels, never on threads. Columns >= n are never read or written; no
+// alignment needed.
+using ConvBwdFilterDirectUkernelFn = void (*)(int64_t nrows, int64_t npix, const float* x,
+                                              int64_t xrs, int64_t xs, const int64_t* tap_off,
+                                              int ntaps, const float* dy, int64_t ldy, float* dw,
+                                              int64_t ldw, float* db, int n);
+
+struct ConvBwdFilterDirectKernel {
+  ConvBwdFilterDirectUkernelFn ukernel = nullptr;
+  int nr = 0;
+  const char* name = "";
+};
+constexpr int kConvBwdFilterDirectMaxTaps = 9;
+
+void f32_conv_bwdw_direct_ukernel_x8__scalar(int64_t, int64_t, const float*, int64_t, int64_t,
+                                             const int64_t*, int, const float*, int64_t, float*,
+                                             int64_t, float*, int);
+void f32_conv_bwdw_direct_ukernel_x8__avx2(int64_t, int64_t, const float*, int64_t, int64_t,
+                                           const int64_t*, int, const float*, int64_t, float*,
+                                           int64_t, float*, int);
+void f32_conv_bwdw_direct_ukernel_x32__avx512f(int64_t, int64_t, const float*, int64_t, int64_t,
+                                               const int64_t*, int, const float*, int64_t,
+                                               float*, int64_t, float*, int);
 
 }  // namespace fastconv

@@ -22,6 +22,7 @@ struct KernelTable {
   ConvIgemmKernel conv_igemm;  // convolution forward (conv/conv_ukernel.h)
   ConvDirect1Kernel conv_direct1;  // forward, one input channel, <= 9 taps (conv_ukernel.h)
   ConvBwdFilterKernel conv_bwdw;
+  ConvBwdFilterDirectKernel conv_bwdw_direct;  // backward-filter, C <= 4, short K (conv_ukernel.h)
   ConvWinogradKernels conv_winograd;  // F(2x2, 3x3) transforms (conv/winograd_ukernel.h)  // backward-filter for few input channels (conv_ukernel.h)
   ConvWinogradWgradKernels conv_winograd_wgrad;  // F(3x3, 2x2) backward-filter transforms
   PoolKernels pool;

@@ -13,6 +13,8 @@ KernelTable make_table_avx2() {
   t.conv_igemm = {f32_conv_igemm_ukernel_6x16__avx2, 6, 16, "f32_conv_igemm_ukernel_6x16__avx2"};
   t.conv_direct1 = {};  // the AVX2 indirect GEMM beats the scalar direct kernel
   t.conv_bwdw = {f32_conv_bwdw_ukernel_6x16__avx2, 6, 16, "f32_conv_bwdw_ukernel_6x16__avx2"};
+  t.conv_bwdw_direct = {f32_conv_bwdw_direct_ukernel_x8__avx2, 8,
+                       "f32_conv_bwdw_direct_ukernel_x8__avx2"};
   t.conv_winograd = {f32_winograd_in_ukernel_c8__avx2, f32_winograd_out_ukernel_c8__avx2,
                      f32_winograd_kernel_ukernel_c8__avx2};
   // No AVX2 F(4x4, 3x3) transforms: the scalar ones would cost more than the saved GEMM work.

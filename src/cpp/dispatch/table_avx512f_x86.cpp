@@ -17,6 +17,8 @@ KernelTable make_table_avx512f() {
                     "f32_conv_direct1_ukernel_x32__avx512f"};
   t.conv_bwdw = {f32_conv_bwdw_ukernel_12x32__avx512f, 12, 32,
                  "f32_conv_bwdw_ukernel_12x32__avx512f"};
+  t.conv_bwdw_direct = {f32_conv_bwdw_direct_ukernel_x32__avx512f, 32,
+                       "f32_conv_bwdw_direct_ukernel_x32__avx512f"};
   t.conv_winograd = {f32_winograd_in_ukernel_c16__avx512f,
                      f32_winograd_out_ukernel_c16__avx512f,
                      f32_winograd_kernel_ukernel_c16__avx512f};

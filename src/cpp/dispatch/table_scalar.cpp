@@ -11,6 +11,8 @@ KernelTable make_table_scalar() {
   t.conv_igemm = {f32_conv_igemm_ukernel_4x8__scalar, 4, 8, "f32_conv_igemm_ukernel_4x8__scalar"};
   t.conv_direct1 = {f32_conv_direct1_ukernel_x8__scalar, 8, "f32_conv_direct1_ukernel_x8__scalar"};
   t.conv_bwdw = {f32_conv_bwdw_ukernel_4x8__scalar, 4, 8, "f32_conv_bwdw_ukernel_4x8__scalar"};
+  t.conv_bwdw_direct = {f32_conv_bwdw_direct_ukernel_x8__scalar, 8,
+                       "f32_conv_bwdw_direct_ukernel_x8__scalar"};
   t.conv_winograd = {f32_winograd_in_ukernel_c1__scalar, f32_winograd_out_ukernel_c1__scalar,
                      f32_winograd_kernel_ukernel_c1__scalar};
   t.conv_winograd.input4 = f32_winograd4_in_ukernel_c1__scalar;
