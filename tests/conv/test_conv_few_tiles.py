@@ -3,7 +3,8 @@ the indirect GEMM reads the HWIO kernel in place instead of packing it (when F i
 the microkernel's panel width), and a last tile of fewer pixels runs a shorter microkernel.
 Checked on every ISA against the float64 reference, and bit for bit against the same image
 inside a larger batch (more tiles: packed weights, full tiles), which must agree exactly since
-each pixel's sum runs in the same order whichever path computes it; and for 1, 2 and 3 threads.
+each pixel's sum runs in the same order whichever path computes it; and for 1, 2 and 3 threads
+(several threads run such small jobs on the task pool, common/task_pool.h).
 """
 
 from __future__ import annotations
@@ -59,8 +60,13 @@ def test_batch1_matches_reference_and_the_batched_result(isa, rng, direct_algo, 
         assert np.array_equal(C.conv2d_fwd(x[:n], wt, b, strides, pads, relu=True), y40[:n])
 
 
+# weights beyond 1 MiB at batch 1: one panel packed per task (and the task pool, like the
+# in-place cases, when several threads run)
+BIG = ((7, 7, 130), (3, 3, 300), (1, 1), ((1, 1), (1, 1)))
+
+
 def test_bit_identical_for_any_thread_count(isa, threads, rng, direct_algo):
-    for case in CASES[:2] + CASES[5:6]:
+    for case in CASES[:2] + CASES[5:6] + [BIG]:
         x, wt, b = _data(rng, case, 1)
         out = []
         for t in (1, 2, 3):

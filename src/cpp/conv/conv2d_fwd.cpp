@@ -20,6 +20,7 @@
 
 #include "common/buffer.h"
 #include "common/parallel.h"
+#include "common/task_pool.h"
 #include "conv/conv.h"
 #include "conv/conv_gemm.h"
 #include "conv/conv_pack.h"
@@ -38,6 +39,7 @@ constexpr int64_t kBigRun = 16;   // most tiles per task (one panel each) when t
 constexpr int64_t kMergeRowsMaxC = 16;  // fewer channels: one tap per kernel row (below)
 constexpr int64_t kMinTasks = 4;  // tasks wanted for 2 threads (see the thread cap below)
 constexpr int64_t kInPlaceMaxTiles = 20;  // weights read unpacked up to this many tiles
+constexpr double kPoolMaxFlops = 6.4e7;   // ~0.5 ms on one core: the task pool below
 
 // The HWIO kernel itself: column block [j0, j0 + nj) of the K x F matrix, row by row.
 class PlainWeights final : public ConvWeightSource {
@@ -304,6 +306,59 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
   // of 70 us before this cap).
   const int nt = static_cast<int>(std::max<int64_t>(
       1, std::min<int64_t>(threads_for(2.0 * M * K * F, 1.0e6), ntasks / 2)));
+  // One task: its run of tiles against its group of panels. `own_panel` is the thread's
+  // buffer for a per-task panel, `ptrs` and `edge` its pointer table and edge rows.
+  auto do_task = [&](int64_t task, float* own_panel, const float** ptrs, float* edge) {
+    UkernelParams params;
+    params.relu = relu;
+    params.ldw = w_direct ? ldw : 0;
+    const int64_t r = task / groups;
+    const int64_t p0 = (task % groups) * group, p1 = std::min(npanels, p0 + group);
+    if (per_task) pack_panel(p0, own_panel);  // one panel per task
+    const int64_t b_end = std::min(nblocks, (r + 1) * run);
+    for (int64_t blk = r * run; blk < b_end; ++blk) {
+      const int64_t m0 = blk * MR;
+      const int m = static_cast<int>(std::min<int64_t>(MR, M - m0));
+      if (merge_rows) fill_rows(m0, m, ptrs, edge);
+      else fill_ptrs(m0, m, ptrs);
+      // A pointwise convolution reads each pixel once (for every panel of the task, but the
+      // tile's rows stay in L1 between panels), from MR row streams of C floats: too short
+      // for the hardware prefetchers to ramp up, so the tile's first pass waited on memory.
+      // The next tile's rows are the contiguous block after this tile's: fetch them now
+      // (1x1 256 -> 64 at 8x56x56, 1 thread: 12.6 -> 10.0 ms).
+      if (pointwise && m0 + 2 * MR <= M) {
+        const char* nxt = reinterpret_cast<const char*>(x + (m0 + MR) * C);
+        const char* end = reinterpret_cast<const char*>(x + (m0 + 2 * MR) * C);
+        for (; nxt < end; nxt += 64) __builtin_prefetch(nxt, 0, 3);
+      }
+      for (int64_t jp = p0; jp < p1; ++jp) {
+        const int64_t j0 = jp * NR;
+        params.bias = bias ? bias + j0 : nullptr;
+        const float* panel =
+            w_direct ? w_direct + j0 : per_task ? own_panel : wp + jp * K * NR;
+        kern.ukernel(taps, tap_c, ptrs, panel, y + m0 * F + j0, F, m,
+                     static_cast<int>(std::min<int64_t>(NR, F - j0)), params);
+      }
+    }
+  };
+  const size_t nptrs = static_cast<size_t>(ntaps * MR);
+  const size_t nedge = merge_rows ? static_cast<size_t>(MR * s.kh * tap_c) : 0;
+
+  // Small jobs with nothing to pack up front (batch-1 layers: weights read in place, or one
+  // panel per task): the task pool, where the calling thread never waits for a helper that has
+  // not started (common/task_pool.h). Measured 2 threads on a machine with other work running,
+  // median us, OpenMP -> pool: 14x14x32 -> 64 batch 1 115 -> 60, 7x7x64 -> 128 105 -> 51 (1
+  // thread: 101 and 88).
+  if (nt > 1 && (per_task || w_direct) && 2.0 * M * K * F <= kPoolMaxFlops) {
+    run_tasks(ntasks, nt, [&](int64_t task) {
+      std::vector<const float*> ptrs(nptrs);
+      std::vector<float> edge(nedge);
+      float* own_panel = per_task ? thread_scratch(8, static_cast<size_t>(K * NR)) : nullptr;
+      do_task(task, own_panel, ptrs.data(), edge.data());
+    });
+    return true;
+  }
+
 #pragma omp parallel num_threads(nt)
   {
     if (!per_task && !w_direct) {
@@ -311,44 +366,13 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
       for (int64_t jp = 0; jp < npanels; ++jp) pack_panel(jp, wp + jp * K * NR);
     }
     float* own_panel = per_task ? thread_scratch(8, static_cast<size_t>(K * NR)) : nullptr;
-    std::vector<const float*> ptrs(static_cast<size_t>(ntaps * MR));
-    std::vector<float> edge(merge_rows ? static_cast<size_t>(MR * s.kh * tap_c) : 0);
-    UkernelParams params;
-    params.relu = relu;
-    params.ldw = w_direct ? ldw : 0;
+    std::vector<const float*> ptrs(nptrs);
+    std::vector<float> edge(nedge);
     // Dynamic tasks: a thread delayed on a busy machine takes fewer of them. Consecutive tasks
     // share a run of tiles (its input rows stay in L2) and step through the panel groups.
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t task = 0; task < ntasks; ++task) {
-      const int64_t r = task / groups;
-      const int64_t p0 = (task % groups) * group, p1 = std::min(npanels, p0 + group);
-      if (per_task) pack_panel(p0, own_panel);  // one panel per task
-      const int64_t b_end = std::min(nblocks, (r + 1) * run);
-      for (int64_t blk = r * run; blk < b_end; ++blk) {
-        const int64_t m0 = blk * MR;
-        const int m = static_cast<int>(std::min<int64_t>(MR, M - m0));
-        if (merge_rows) fill_rows(m0, m, ptrs.data(), edge.data());
-        else fill_ptrs(m0, m, ptrs.data());
-        // A pointwise convolution reads each pixel once (for every panel of the task, but the
-        // tile's rows stay in L1 between panels), from MR row streams of C floats: too short
-        // for the hardware prefetchers to ramp up, so the tile's first pass waited on memory.
-        // The next tile's rows are the contiguous block after this tile's: fetch them now
-        // (1x1 256 -> 64 at 8x56x56, 1 thread: 12.6 -> 10.0 ms).
-        if (pointwise && m0 + 2 * MR <= M) {
-          const char* nxt = reinterpret_cast<const char*>(x + (m0 + MR) * C);
-          const char* end = reinterpret_cast<const char*>(x + (m0 + 2 * MR) * C);
-          for (; nxt < end; nxt += 64) __builtin_prefetch(nxt, 0, 3);
-        }
-        for (int64_t jp = p0; jp < p1; ++jp) {
-          const int64_t j0 = jp * NR;
-          params.bias = bias ? bias + j0 : nullptr;
-          const float* panel =
-              w_direct ? w_direct + j0 : per_task ? own_panel : wp + jp * K * NR;
-          kern.ukernel(taps, tap_c, ptrs.data(), panel, y + m0 * F + j0, F, m,
-                       static_cast<int>(std::min<int64_t>(NR, F - j0)), params);
-        }
-      }
-    }
+    for (int64_t task = 0; task < ntasks; ++task)
+      do_task(task, own_panel, ptrs.data(), edge.data());
   }
   return true;
 }
