@@ -39,6 +39,7 @@ class Pool {
  public:
   // One job at a time; a caller that finds the pool busy runs its tasks alone.
   std::mutex busy;
+  Pool* previous = nullptr;  // the pool a forked child inherited and abandoned
 
   void run(int64_t ntasks, int helpers, TaskFn fn, void* ctx) {
     ensure_helpers(helpers);
@@ -148,7 +149,12 @@ Pool& pool() {
     g_pool = new Pool();  // never destroyed: helpers may still be sleeping at exit
     // A forked child has none of the helper threads (and maybe a mutex held by one): it gets a
     // fresh pool, the old one is abandoned.
-    pthread_atfork(nullptr, nullptr, [] { g_pool = new Pool(); });
+    // (Chained to the new one, so it stays reachable rather than leaked.)
+    pthread_atfork(nullptr, nullptr, [] {
+      Pool* fresh = new Pool();
+      fresh->previous = g_pool;
+      g_pool = fresh;
+    });
   });
   return *g_pool;
 }
