@@ -17,6 +17,7 @@ namespace fastconv {
 struct KernelTable {
   Isa isa = Isa::kScalar;
   GemmKernel gemm;
+  GemvKernel gemv;  // products with at most gemv.max_m rows of op(A), B read in place
   PackTransposeFn packt = nullptr;  // transposing pack of GEMM micro-panels
   FmaPeakKernel fmapeak;  // FMA throughput probe (bench / fma_peak_probe), not a GEMM path
   ConvIgemmKernel conv_igemm;  // convolution forward (conv/conv_ukernel.h)

@@ -9,6 +9,7 @@ KernelTable make_table_avx2() {
   t.gemm = {f32_gemm_ukernel_6x16__avx2, 6, 16, 256, 3072, 768, "f32_gemm_ukernel_6x16__avx2"};
   // 8x8 register transposes: every store writes 8 consecutive floats.
   t.packt = f32_packt_ukernel_8x8__avx2;
+  t.gemv = {f32_gemv_ukernel_x96__avx2, 4, 96, "f32_gemv_ukernel_x96__avx2"};
   t.fmapeak = {f32_fmapeak_ukernel_12x8__avx2, 12 * 8 * 2, "f32_fmapeak_ukernel_12x8__avx2"};
   t.conv_igemm = {f32_conv_igemm_ukernel_6x16__avx2, 6, 16, "f32_conv_igemm_ukernel_6x16__avx2"};
   t.conv_direct1 = {};  // the AVX2 indirect GEMM beats the scalar direct kernel

@@ -10,6 +10,7 @@ KernelTable make_table_avx512f() {
   // (384 x 512 x 4 B = 768 KiB) stays in L2.
   t.gemm = {f32_gemm_ukernel_12x32__avx512f, 12, 32, 384, 3072, 512,
             "f32_gemm_ukernel_12x32__avx512f", /*strided_b=*/true, /*strided_a=*/true};
+  t.gemv = {f32_gemv_ukernel_x256__avx512f, 4, 256, "f32_gemv_ukernel_x256__avx512f"};
   t.fmapeak = {f32_fmapeak_ukernel_16x16__avx512f, 16 * 16 * 2,
                "f32_fmapeak_ukernel_16x16__avx512f"};
   t.conv_igemm = {f32_conv_igemm_ukernel_12x32__avx512f, 12, 32, "f32_conv_igemm_ukernel_12x32__avx512f"};

@@ -76,6 +76,14 @@ float* pack_buffer(int slot, size_t count) {
 }
 int64_t ceil_div(int64_t x, int64_t d) { return (x + d - 1) / d; }
 
+// Rows of B per band when a matrix-vector-like product sweeps a wide B (one read in place
+// whose rows are longer than what the kernel's registers hold). A deep walk down a few columns
+// reads a short run from each row, ldb floats apart: a new 4 KiB page per row, too many
+// interleaved streams for the prefetchers (AlexNet's 9216 x 4096 layer at batch 1 read its
+// 151 MB at 7 GB/s that way). A band of whole rows swept across all columns is kGemvBand
+// sequential streams instead: 8 measured best of 4..64 (and 4..32 for the GEMV kernel).
+constexpr int64_t kGemvBand = 8;
+
 // K == 0: the product is empty, C = beta * C (+ bias) (relu).
 void scale_only(const GemmProblem& g) {
   for (int64_t i = 0; i < g.m; ++i) {
@@ -132,15 +140,11 @@ void run_block(const GemmProblem& g, const GemmKernel& kern, int64_t i_begin, in
   // B read in place: see use_b_in_place().
   int64_t ldb = 0;
   const float* b_direct = use_b_in_place(g, kern, rows, &ldb);
-  // A matrix-vector-like product (op(A) at most one micro-panel tall) is a stream over B. With
-  // the usual KC, each NR-column panel walks KC rows ldb floats apart: one cache line per 4 KiB
-  // page, too many interleaved streams for the prefetchers, so AlexNet's 9216 x 4096 layer at
-  // batch 1 read its 151 MB at 7 GB/s. A shallow KC sweeps a band of kGemvKC whole rows across
-  // all panels instead: kGemvKC sequential streams (8 measured best of 4..64: 151 MB in 10 ms).
+  // A matrix-vector-like product (op(A) at most one micro-panel tall, but more rows than the
+  // GEMV path takes) is a stream over B: sweep it in bands of whole rows (see kGemvBand).
   // g.m alone decides, so the depth blocking, and with it the result, is the same for any
   // thread count.
-  constexpr int64_t kGemvKC = 8;
-  const int64_t KC = (b_direct != nullptr && g.m <= MR) ? std::min(kGemvKC, g.k)
+  const int64_t KC = (b_direct != nullptr && g.m <= MR) ? std::min(kGemvBand, g.k)
                                                         : std::min(kern.kc, g.k);
   int64_t lda = 0;
   const float* a_direct = use_a_in_place(g, kern, cols, &lda);
@@ -247,6 +251,78 @@ void for_each_block(int64_t m, int64_t n, int64_t k, int MR, int NR, Body body) 
   }
 }
 
+// The GEMV path: op(A) has at most gemv.max_m rows and op(B) is a row-major matrix read in
+// place. Threads take contiguous runs of whole 16-column groups of C (one AVX-512 vector).
+//
+// Each thread's columns [j0, j1): when its share of a B row is short, one kernel call walks
+// all k rows (the accumulators never leave registers). When it is long (AlexNet's 9216 x 4096
+// layer: 16 KiB rows), a full-depth walk per column block would read a short run from every
+// row, 16 KiB apart: a new 4 KiB page per row, which neither the TLB nor the prefetchers
+// follow well. Then the kernel is called on bands of a few whole rows instead, each swept
+// across all the thread's columns (a few sequential streams), with the running sums parked in
+// a per-thread buffer in between (stores and reloads are exact, so the band split does not
+// change a single bit).
+//
+// Every column's sum runs over the depth in order in one accumulator whatever the split, so
+// the result is bit-identical for any thread count.
+void gemv_run(const GemmProblem& g, const GemmKernel& kern, const GemvKernel& gv,
+              const float* b, int64_t ldb) {
+  int64_t a_rs = 0, a_cs = 1;
+  const float* a = g.a->in_place(&a_rs);
+  if (a == nullptr) {
+    // A stored transposed (or by a custom packer): one packed micro-panel, a(i, p) at
+    // [p * MR + i]. It is m * k floats against the k * n of B.
+    float* panel = pack_buffer(0, static_cast<size_t>(g.k * kern.mr));
+    g.a->pack(0, g.m, 0, g.k, kern.mr, panel);
+    a = panel;
+    a_rs = 1;
+    a_cs = kern.mr;
+  }
+  GemvParams params;
+  params.alpha = g.alpha;
+  params.beta = g.beta;
+  params.relu = g.relu;
+  const int m = static_cast<int>(g.m);
+  const auto columns = [&](int64_t j0, int64_t j1) {
+    GemvParams pt = params;
+    pt.bias = g.bias ? g.bias + j0 : nullptr;
+    const int64_t w = j1 - j0;
+    const int64_t band = w > gv.nb / m ? kGemvBand : g.k;
+    if (band >= g.k) {
+      gv.ukernel(m, w, g.k, a, a_rs, a_cs, b + j0, ldb, g.c + j0, g.ldc, pt);
+      return;
+    }
+    pt.partial = pack_buffer(1, static_cast<size_t>(m * w));
+    pt.ldp = w;
+    for (int64_t pc = 0; pc < g.k; pc += band) {
+      const int64_t kc = std::min(band, g.k - pc);
+      pt.first = pc == 0;
+      pt.last = pc + kc == g.k;
+      gv.ukernel(m, w, kc, a + pc * a_cs, a_rs, a_cs, b + pc * ldb + j0, ldb, g.c + j0, g.ldc,
+                 pt);
+    }
+  };
+  // Threads split the columns, so each reads a shorter run of every row of B: on the 2-core
+  // test machine two threads did not beat one up to 16 MB of B (Sapphire Rapids, 1 x 4096 x
+  // 1024: 0.76 ms either way), and a team costs microseconds. Split only big matrices.
+  constexpr double kMinFloatsPerThread = 2.0 * 1024 * 1024;  // 8 MB of B per thread
+  constexpr int64_t kGroup = 16;
+  const int64_t groups = ceil_div(g.n, kGroup);
+  int nt = threads_for(static_cast<double>(g.k) * static_cast<double>(g.n), kMinFloatsPerThread);
+  nt = static_cast<int>(std::min<int64_t>(nt, groups));
+  if (nt <= 1) {
+    columns(0, g.n);
+    return;
+  }
+#pragma omp parallel num_threads(nt)
+  {
+    int64_t lo, hi;
+    split_range(groups, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+    const int64_t j0 = lo * kGroup, j1 = std::min(hi * kGroup, g.n);
+    if (j1 > j0) columns(j0, j1);
+  }
+}
+
 }  // namespace
 
 void gemm_run(const GemmProblem& problem) { gemm_run(problem, active_table().gemm); }
@@ -256,6 +332,17 @@ void gemm_run(const GemmProblem& g, const GemmKernel& kern) {
   if (g.k <= 0) {
     scale_only(g);
     return;
+  }
+  // A dense layer at batch 1 (and any product with a few rows of op(A)) against a matrix read
+  // in place: a stream over B that the GEMV kernel does with one pass per column block
+  // (see gemv_run). The tile ladder below would see it as thousands of tiny tiles.
+  const GemvKernel& gv = active_table().gemv;
+  if (gv.ukernel != nullptr && g.m <= gv.max_m) {
+    int64_t ldb = 0;
+    if (const float* b = g.b->in_place(&ldb)) {
+      gemv_run(g, kern, gv, b, ldb);
+      return;
+    }
   }
   for_each_block(g.m, g.n, g.k, kern.mr, kern.nr,
                  [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {

@@ -54,6 +54,8 @@ struct GemmProblem {
 };
 
 // C = alpha * op(A) op(B) + beta * C (+ bias) (relu), with the active ISA's kernel.
+// Products with at most active_table().gemv.max_m rows whose op(B) can be read in place take
+// the table's GEMV kernel instead (a dense layer at batch 1; see gemv_run in driver.cpp).
 // Bit-identical for every thread count: each element of C is produced by exactly one thread,
 // with the same sequence of operations whatever the number of threads.
 void gemm_run(const GemmProblem& problem, const GemmKernel& kernel);

@@ -52,6 +52,52 @@ struct GemmKernel {
   bool strided_a = false;
 };
 
+// GEMV microkernel: a product whose op(A) has only a few rows (a dense layer at batch 1),
+// with op(B) read in place. The GEMM microkernel would see such a product as thousands of
+// tiny tiles; a GEMV kernel instead walks k rows of B for one block of columns with the
+// accumulators in registers the whole way, and applies the epilogue once.
+//   a: op(A)(i, p) = a[i * a_rs + p * a_cs] for i < m, p < k (row-major in place: a_rs = lda,
+//      a_cs = 1; a packed A micro-panel: a_rs = 1, a_cs = MR).
+//   b: op(B)(p, j) = b[p * ldb + j], row-major, any ldb and alignment; columns >= n are never
+//      read.
+//   c: row-major m x n, row stride ldc; only those m x n elements are read or written.
+// For i < m (1 <= m <= GemvKernel::max_m), j < n (n >= 1), k >= 1, the kernel forms
+//   s(i, j) = s0(i, j) + sum_p a(i, p) b(p, j)      s0 = 0 if params.first, else partial(i, j)
+// and then, if params.last,
+//   C = alpha * s + beta * C   (beta == 0: C is not read)
+//   C += bias[j] if bias != nullptr;  C = max(C, 0) if relu
+// or else stores s into partial (row-major m x n, row stride params.ldp) for the next call
+// over the following rows of B. The driver uses the split to sweep a wide B in bands of a
+// few whole rows. The sum runs over p in order into one accumulator per (i, j) (a partial
+// sum stored and reloaded is exact), and every column is computed alike wherever it sits in
+// the call: so the driver may split the columns between threads anywhere and the results
+// stay bit-identical.
+struct GemvParams {
+  float alpha = 1.0f;
+  float beta = 0.0f;
+  const float* bias = nullptr;
+  bool relu = false;
+  bool first = true, last = true;
+  float* partial = nullptr;
+  int64_t ldp = 0;
+};
+using GemvUkernelFn = void (*)(int m, int64_t n, int64_t k, const float* a, int64_t a_rs,
+                               int64_t a_cs, const float* b, int64_t ldb, float* c, int64_t ldc,
+                               const GemvParams& params);
+struct GemvKernel {
+  GemvUkernelFn ukernel = nullptr;
+  int max_m = 0;  // products with at most this many rows of op(A) take the GEMV path
+  int nb = 0;     // columns of the kernel's register block for one row of op(A) (~nb / m for m)
+  const char* name = "";
+};
+
+void f32_gemv_ukernel_x64__scalar(int, int64_t, int64_t, const float*, int64_t, int64_t,
+                                  const float*, int64_t, float*, int64_t, const GemvParams&);
+void f32_gemv_ukernel_x96__avx2(int, int64_t, int64_t, const float*, int64_t, int64_t,
+                                const float*, int64_t, float*, int64_t, const GemvParams&);
+void f32_gemv_ukernel_x256__avx512f(int, int64_t, int64_t, const float*, int64_t, int64_t,
+                                    const float*, int64_t, float*, int64_t, const GemvParams&);
+
 // Transposing pack: dst[p * width + i] = src[i * ld + p] for i < h, p < kc, and 0 for
 // h <= i < width. Packs A micro-panels from a row-major A and B micro-panels from a
 // transposed B (MatrixPackA / MatrixPackB use the active table's).
