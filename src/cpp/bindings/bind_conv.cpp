@@ -7,6 +7,7 @@
 
 #include "bindings/registry.h"
 #include "conv/conv.h"
+#include "pool/pool2d.h"
 
 namespace fastconv::bindings {
 namespace {
@@ -25,10 +26,11 @@ ConvShape make_shape(int64_t sh, int64_t sw, int64_t pt, int64_t pb, int64_t pl,
   return s;
 }
 
-FArray conv2d_fwd_py(const FArray& x, const FArray& w, std::optional<FArray> b, int64_t sh,
-                     int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh,
-                     int64_t dw, bool relu) {
-  const char* op = "conv2d_fwd";
+// The forward's shape from x, w and the geometry, validated; the bias pointer (or null).
+ConvShape fwd_shape(const char* op, const FArray& x, const FArray& w,
+                    const std::optional<FArray>& b, int64_t sh, int64_t sw, int64_t pt,
+                    int64_t pb, int64_t pl, int64_t pr, int64_t dh, int64_t dw,
+                    const float** bias) {
   auto xs = shape_of(x, 4, op, "x");
   auto ws = shape_of(w, 4, op, "w");
   ConvShape s = make_shape(sh, sw, pt, pb, pl, pr, dh, dw);
@@ -36,12 +38,41 @@ FArray conv2d_fwd_py(const FArray& x, const FArray& w, std::optional<FArray> b, 
   s.kh = ws[0], s.kw = ws[1], s.f = ws[3];
   if (ws[2] != s.c) fail(op, ": x has ", s.c, " channels but w expects ", ws[2]);
   conv_finish_shape(&s, op);
-  const float* bias = nullptr;
+  *bias = nullptr;
   if (b) {
     if (b->ndim() != 1 || b->shape(0) != s.f)
       fail(op, ": b must have shape (", s.f, ",), got rank ", b->ndim());
-    bias = b->data();
+    *bias = b->data();
   }
+  return s;
+}
+
+FArray conv2d_maxpool_fwd_py(const FArray& x, const FArray& w, std::optional<FArray> b,
+                             int64_t sh, int64_t sw, int64_t pt, int64_t pb, int64_t pl,
+                             int64_t pr, int64_t dh, int64_t dw, bool relu, int64_t ph,
+                             int64_t pw, int64_t psh, int64_t psw, int64_t ppt, int64_t ppb,
+                             int64_t ppl, int64_t ppr) {
+  const char* op = "conv2d_maxpool_fwd";
+  const float* bias;
+  const ConvShape s = fwd_shape(op, x, w, b, sh, sw, pt, pb, pl, pr, dh, dw, &bias);
+  const Pool2dGeometry g =
+      make_pool2d_geometry(op, s.n, s.oh, s.ow, s.f, ph, pw, psh, psw, ppt, ppb, ppl, ppr);
+  FArray y({g.n, g.oh, g.ow, g.c});
+  float* yp = y.mutable_data();
+  const float* xp = x.data();
+  const float* wp = w.data();
+  {
+    py::gil_scoped_release release;
+    conv2d_maxpool_fwd(s, g, xp, wp, bias, relu, yp);
+  }
+  return y;
+}
+
+FArray conv2d_fwd_py(const FArray& x, const FArray& w, std::optional<FArray> b, int64_t sh,
+                     int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh,
+                     int64_t dw, bool relu) {
+  const float* bias;
+  const ConvShape s = fwd_shape("conv2d_fwd", x, w, b, sh, sw, pt, pb, pl, pr, dh, dw, &bias);
   FArray y({s.n, s.oh, s.ow, s.f});
   float* yp = y.mutable_data();
   const float* xp = x.data();
@@ -114,6 +145,14 @@ FASTCONV_BINDING(conv) {
         py::arg("pad_bottom"), py::arg("pad_left"), py::arg("pad_right"), py::arg("dil_h"),
         py::arg("dil_w"), py::arg("relu"),
         "x (N,H,W,C), w (KH,KW,C,F), b (F,) or None -> y (N,OH,OW,F) (+b) (relu).");
+  m.def("conv2d_maxpool_fwd", &conv2d_maxpool_fwd_py, py::arg("x").noconvert(),
+        py::arg("w").noconvert(), py::arg("b").noconvert(), py::arg("stride_h"),
+        py::arg("stride_w"), py::arg("pad_top"), py::arg("pad_bottom"), py::arg("pad_left"),
+        py::arg("pad_right"), py::arg("dil_h"), py::arg("dil_w"), py::arg("relu"),
+        py::arg("ph"), py::arg("pw"), py::arg("sh"), py::arg("sw"), py::arg("pt"),
+        py::arg("pb"), py::arg("pl"), py::arg("pr"),
+        "maxpool(conv2d_fwd(x, w, b, ...)) for inference: the pooling geometry (window, "
+        "strides, pads) applies to the convolution's output; bit-identical to the two calls.");
   m.def("conv2d_bwd_data", &conv2d_bwd_data_py, py::arg("dy").noconvert(),
         py::arg("w").noconvert(), py::arg("h"), py::arg("w_in"), py::arg("stride_h"),
         py::arg("stride_w"), py::arg("pad_top"), py::arg("pad_bottom"), py::arg("pad_left"),

@@ -37,6 +37,26 @@ void conv_finish_shape(ConvShape* s, const char* op);
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float* bias, bool relu,
                 float* y);
 
+// The single-channel direct path of conv2d_fwd (C == 1, at most 9 taps, an ISA kernel for it):
+// a zero-padded copy of x (the calling thread's scratch slot 5) and each tap's offset in it;
+// conv_direct1_row writes output row r (= n * OH + oh: OW x F floats at yrow).
+bool conv_direct1_applies(const ConvShape& s);
+struct Direct1Input {
+  const float* xp = nullptr;
+  int64_t hp = 0, wp = 0;
+  int64_t off[9] = {};
+};
+Direct1Input conv_direct1_input(const ConvShape& s, const float* x);
+void conv_direct1_row(const ConvShape& s, const Direct1Input& in, int64_t r, const float* w,
+                      const float* bias, bool relu, float* yrow);
+
+struct Pool2dGeometry;
+// Inference: y = maxpool(conv2d_fwd(x)) with the pooling geometry pg over the (N, OH, OW, F)
+// map, bit-identical to the two calls; fused (the map never written out) on the direct
+// single-channel path (conv/conv2d_maxpool.cpp).
+void conv2d_maxpool_fwd(const ConvShape& s, const Pool2dGeometry& pg, const float* x,
+                        const float* w, const float* bias, bool relu, float* y);
+
 // Supplies the forward pass's weight operand (K x F, K = KH*KW*C in tap-major order) panel by
 // panel: pack(j0, nj, nr, dst) writes columns [j0, j0 + nj) as a K x nr block, row k at
 // dst + k * nr, zeros in columns nj..nr-1. Called concurrently for different panels.

@@ -86,44 +86,58 @@ void conv2d_fwd_gemm(const ConvShape& s, const float* x, const float* w, const f
 
 }  // namespace
 
+bool conv_direct1_applies(const ConvShape& s) {
+  return s.c == 1 && s.kh * s.kw <= 9 && active_table().conv_direct1.ukernel != nullptr;
+}
+
+Direct1Input conv_direct1_input(const ConvShape& s, const float* x) {
+  Direct1Input in;
+  in.hp = s.pt + s.h + s.pb;
+  in.wp = s.pl + s.w + s.pr;
+  float* xp = thread_scratch(5, static_cast<size_t>(s.n * in.hp * in.wp));
+  std::fill(xp, xp + s.n * in.hp * in.wp, 0.0f);
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t ih = 0; ih < s.h; ++ih)
+      std::memcpy(xp + (n * in.hp + ih + s.pt) * in.wp + s.pl, x + (n * s.h + ih) * s.w,
+                  sizeof(float) * s.w);
+  for (int64_t ki = 0; ki < s.kh; ++ki)
+    for (int64_t kj = 0; kj < s.kw; ++kj)
+      in.off[ki * s.kw + kj] = ki * s.dh * in.wp + kj * s.dw;
+  in.xp = xp;
+  return in;
+}
+
+void conv_direct1_row(const ConvShape& s, const Direct1Input& in, int64_t r, const float* w,
+                      const float* bias, bool relu, float* yrow) {
+  const ConvDirect1Kernel& d1 = active_table().conv_direct1;
+  const int64_t n = r / s.oh, oh = r % s.oh, F = s.f;
+  const float* x0 = in.xp + (n * in.hp + oh * s.sh) * in.wp;
+  for (int64_t j0 = 0; j0 < F; j0 += d1.nr)
+    d1.ukernel(s.ow, x0, s.sw, in.off, static_cast<int>(s.kh * s.kw), w + j0, F,
+               bias ? bias + j0 : nullptr, relu, yrow + j0, F,
+               static_cast<int>(std::min<int64_t>(d1.nr, F - j0)));
+}
+
 // x (N,H,W,C), w (KH,KW,C,F), bias (F) or null -> y (N,OH,OW,F).
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float* bias, bool relu,
                 float* y) {
-  const int64_t M = s.m(), K = s.k(), F = s.f, C = s.c;
+  const int64_t M = s.m(), K = s.k(), F = s.f;
   if (M == 0) return;
   if (const int tile = conv_winograd_tile(s)) {
     conv2d_fwd_winograd(s, tile, x, w, bias, relu, y);
     return;
   }
-  const int64_t ntaps = s.kh * s.kw;
 
   // One input channel and <= 9 taps (the first layer on grey images): the direct kernel keeps
   // the weights in registers and walks output rows of a zero-padded copy of x (N*Hp*Wp floats,
   // small next to the N*OH*OW*F output), so every tap is a fixed offset and no pointer table
   // is built. Each output row is one thread's, so y does not depend on the thread count.
-  const ConvDirect1Kernel& d1 = active_table().conv_direct1;
-  if (C == 1 && ntaps <= 9 && d1.ukernel != nullptr) {
-    const int64_t Hp = s.pt + s.h + s.pb, Wp = s.pl + s.w + s.pr;
-    float* xp = thread_scratch(5, static_cast<size_t>(s.n * Hp * Wp));
-    std::fill(xp, xp + s.n * Hp * Wp, 0.0f);
-    for (int64_t n = 0; n < s.n; ++n)
-      for (int64_t ih = 0; ih < s.h; ++ih)
-        std::memcpy(xp + (n * Hp + ih + s.pt) * Wp + s.pl, x + (n * s.h + ih) * s.w,
-                    sizeof(float) * s.w);
-    int64_t off[9];
-    for (int64_t ki = 0; ki < s.kh; ++ki)
-      for (int64_t kj = 0; kj < s.kw; ++kj) off[ki * s.kw + kj] = ki * s.dh * Wp + kj * s.dw;
+  if (conv_direct1_applies(s)) {
+    const Direct1Input in = conv_direct1_input(s, x);
     const int64_t rows = s.n * s.oh;
     const int nt1 = threads_for(2.0 * M * K * F, 1.0e6);
 #pragma omp parallel for schedule(dynamic, 4) num_threads(nt1)
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t n = r / s.oh, oh = r % s.oh;
-      const float* x0 = xp + (n * Hp + oh * s.sh) * Wp;
-      for (int64_t j0 = 0; j0 < F; j0 += d1.nr)
-        d1.ukernel(s.ow, x0, s.sw, off, static_cast<int>(ntaps), w + j0, F,
-                   bias ? bias + j0 : nullptr, relu, y + r * s.ow * F + j0, F,
-                   static_cast<int>(std::min<int64_t>(d1.nr, F - j0)));
-    }
+    for (int64_t r = 0; r < rows; ++r) conv_direct1_row(s, in, r, w, bias, relu, y + r * s.ow * F);
     return;
   }
 
@@ -147,7 +161,7 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
   const int64_t M = s.m(), K = s.k(), F = s.f, C = s.c;
   const int64_t ntaps = s.kh * s.kw;
   if (kern.ukernel == nullptr || K > kMaxIgemmDepth) return false;
-  if (C == 1 && ntaps <= 9 && active_table().conv_direct1.ukernel != nullptr) return false;
+  if (conv_direct1_applies(s)) return false;
   if (M == 0) return true;
   const int MR = kern.mr, NR = kern.nr;
   const int64_t npanels = (F + NR - 1) / NR;

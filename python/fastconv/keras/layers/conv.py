@@ -98,9 +98,23 @@ class Conv2D(Layer):
             return _step_via_call(self, input_shape)
         f = _fn.conv2d_step(input_shape, self.kernel.shape, self.strides, self.padding,
                             self.dilation_rate, "relu" if fuse else None)
+        return self._bind_weights(f)
+
+    def _bind_weights(self, f):
         if self.bias is None:
             return lambda x: f(x, self.kernel._value, None)
         return lambda x: f(x, self.kernel._value, self.bias._value)
+
+    def _fused_inference_step(self, input_shape, nxt):
+        """This convolution and a following max pooling as one kernel call."""
+        fuse = _fusable_relu(self.activation)
+        if not (isinstance(nxt, _Pool2D) and nxt._KIND == "max") or not (
+                fuse or self.activation is _acts.linear):
+            return None
+        f = _fn.conv2d_maxpool_step(input_shape, self.kernel.shape, self.strides, self.padding,
+                                    self.dilation_rate, "relu" if fuse else None, nxt.pool_size,
+                                    nxt.strides, nxt.padding)
+        return self._bind_weights(f)
 
     def compute_output_shape(self, input_shape):
         oh, ow = _spatial_out(self.name, input_shape[1:3], self.kernel_size, self.strides,

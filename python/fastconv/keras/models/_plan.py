@@ -23,7 +23,7 @@ import numpy as np
 from fastconv.autograd._state import _STATE
 from fastconv.keras.layers.base import Layer
 
-__all__ = ["PlanCache", "layer_step", "run_plan"]
+__all__ = ["PlanCache", "fused_step", "layer_step", "run_plan"]
 
 _MAX_PLANS = 16
 _ABSENT = object()
@@ -46,15 +46,27 @@ class PlanCache(dict):
         return (PlanCache, ())
 
 
-def layer_step(layer, input_shape):
-    """layer._inference_step(input_shape) when it is the class's own (see the module notes)."""
+def _has_step(layer):
+    """Whether the layer's _inference_step mirrors its call(): defined by the class whose call()
+    it runs, and __call__ not overridden."""
     cls = type(layer)
     owner = next(c for c in cls.__mro__ if "_inference_step" in c.__dict__)
-    if owner is Layer or cls.call is not owner.call or cls.__call__ is not Layer.__call__:
+    return (owner is not Layer and cls.call is owner.call and cls.__call__ is Layer.__call__
+            and layer.built)
+
+
+def layer_step(layer, input_shape):
+    """layer._inference_step(input_shape) when it is the class's own (see the module notes)."""
+    return layer._inference_step(input_shape) if _has_step(layer) else None
+
+
+def fused_step(layer, nxt, input_shape):
+    """One step for `layer` followed by `nxt` (which consumes only layer's output), from
+    layer._fused_inference_step, or None (Conv2D + MaxPooling2D: conv2d_maxpool_step)."""
+    if not (_has_step(layer) and _has_step(nxt)):
         return None
-    if not layer.built:
-        return None
-    return layer._inference_step(input_shape)
+    fuse = getattr(layer, "_fused_inference_step", None)
+    return None if fuse is None else fuse(input_shape, nxt)
 
 
 def run_plan(model, inputs, build):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastconv.autograd.tensor import Tensor, _wrap
 from fastconv.keras.layers.base import KerasTensor, Layer
 from fastconv.keras.layers.core import Input, InputLayer
-from fastconv.keras.models._plan import PlanCache, layer_step, run_plan
+from fastconv.keras.models._plan import PlanCache, fused_step, layer_step, run_plan
 from fastconv.keras.models.model import Model
 
 __all__ = ["Sequential"]
@@ -110,13 +110,19 @@ class Sequential(Model):
 
     def _build_plan(self, x):
         """(plan, output for x): the layers' inference steps in order (keras/models/_plan.py)."""
-        steps = []
-        for layer in self._seq_layers:
-            step = layer_step(layer, x.shape)
+        steps, layers, i = [], self._seq_layers, 0
+        while i < len(layers):
+            step = layer_step(layers[i], x.shape)
             if step is None:
                 return None, None
+            if i + 1 < len(layers):  # e.g. Conv2D + MaxPooling2D as one kernel call
+                pair = fused_step(layers[i], layers[i + 1], x.shape)
+                if pair is not None:
+                    step = pair
+                    i += 1
             x = step(x)
             steps.append(step)
+            i += 1
 
         def plan(x):
             for step in steps:

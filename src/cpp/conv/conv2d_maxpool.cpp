@@ -1,0 +1,61 @@
+// Convolution followed by max pooling, for inference: y = maxpool(conv2d_fwd(x)).
+//
+// The lab CNN's first layer writes a 28x28x32 map per image (10 MB at batch 100) that the
+// pooling reads straight back; on the single-channel direct path the two are fused per pooled
+// row: the few convolution rows one pooled row needs are computed into the thread's L1-sized
+// buffer and reduced there, so the full map never exists. Everything else computes the whole
+// convolution into a scratch buffer and pools it (the same two calls as unfused).
+//
+// Both ways the result is bit-identical to conv2d_fwd then maxpool2d_fwd: each convolution row
+// comes from the same microkernel calls, each pooled value from the same pooling kernel over
+// the same (clipped) window.
+#include <algorithm>
+
+#include "common/buffer.h"
+#include "common/parallel.h"
+#include "conv/conv.h"
+#include "dispatch/table.h"
+#include "pool/pool2d.h"
+
+namespace fastconv {
+namespace {
+
+constexpr int kScratchRows = 9;  // thread_scratch slot: convolution rows / the whole map
+
+}  // namespace
+
+void conv2d_maxpool_fwd(const ConvShape& s, const Pool2dGeometry& pg, const float* x,
+                        const float* w, const float* bias, bool relu, float* y) {
+  const int64_t F = s.f, OW = s.ow;
+  if (s.m() == 0 || pg.oh == 0 || pg.ow == 0) return;
+  // Fused only where every convolution row belongs to at most one pooled row (strides >= the
+  // window vertically), so no row is computed twice.
+  if (!conv_direct1_applies(s) || pg.sh < pg.ph) {
+    float* map = thread_scratch(kScratchRows, static_cast<size_t>(s.m() * F));
+    conv2d_fwd(s, x, w, bias, relu, map);
+    maxpool2d_fwd(pg, map, y);
+    return;
+  }
+  const Direct1Input in = conv_direct1_input(s, x);
+  const MaxPoolFn pool = active_table().pool.maxpool;
+  const int64_t tasks = s.n * pg.oh;
+  const int nt = threads_for(2.0 * s.m() * s.k() * F, 1.0e6);
+#pragma omp parallel for schedule(dynamic, 4) num_threads(nt)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t n = t / pg.oh, poh = t % pg.oh;
+    // The window's real rows [r0, r1) (clipped as maxpool2d_fwd clips them).
+    const int64_t rs = poh * pg.sh - pg.pt;
+    const int64_t r0 = std::max<int64_t>(rs, 0), r1 = std::min(rs + pg.ph, s.oh);
+    float* rows = thread_scratch(kScratchRows, static_cast<size_t>(pg.ph * OW * F));
+    for (int64_t r = r0; r < r1; ++r)
+      conv_direct1_row(s, in, n * s.oh + r, w, bias, relu, rows + (r - r0) * OW * F);
+    float* yrow = y + t * pg.ow * F;
+    for (int64_t pw = 0; pw < pg.ow; ++pw) {
+      const int64_t cs = pw * pg.sw - pg.pl;
+      const int64_t c0 = std::max<int64_t>(cs, 0), c1 = std::min(cs + pg.pw, OW);
+      pool(F, r1 - r0, c1 - c0, rows + c0 * F, OW * F, F, yrow + pw * F);
+    }
+  }
+}
+
+}  // namespace fastconv
