@@ -66,3 +66,12 @@ def test_forked_child_runs_jobs():
     r = subprocess.run([sys.executable, "-c", code], timeout=120, capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_a_throwing_task_reaches_the_caller_after_the_job(threads):
+    for throw_at in (0, 5, 11):
+        with pytest.raises(RuntimeError, match=f"task {throw_at} failed"):
+            _core._task_pool_selfcheck(12, threads, 1, 2000, throw_at)
+    # the pool is still usable afterwards
+    assert (_core._task_pool_selfcheck(12, threads, 50, 100) == 50).all()

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -59,13 +60,26 @@ class Pool {
       sleep_cv_.notify_all();
     }
     int64_t mine = 0;
-    for (int64_t t; (t = claim(e)) >= 0; ++mine) fn(ctx, t);
+    std::exception_ptr error;
+    for (int64_t t; (t = claim(e)) >= 0; ++mine) {
+      try {
+        fn(ctx, t);
+      } catch (...) {  // finish the job first: helpers may still be using fn and ctx
+        if (!error) error = std::current_exception();
+      }
+    }
     // Wait only for tasks a helper has claimed and is running.
     const int64_t others = ntasks - mine;
     for (int spins = 0; done_.load(std::memory_order_acquire) < others; ++spins) {
       if (spins < 4096) cpu_relax();
       else std::this_thread::yield();
     }
+    if (!error) {
+      std::lock_guard<std::mutex> lock(error_mutex_);
+      error = helper_error_;
+      helper_error_ = nullptr;
+    }
+    if (error) std::rethrow_exception(error);
   }
 
  private:
@@ -105,7 +119,12 @@ class Pool {
       const TaskFn fn = slot.fn.load(std::memory_order_relaxed);
       void* const ctx = slot.ctx.load(std::memory_order_relaxed);
       for (int64_t t; (t = claim(e)) >= 0;) {
-        fn(ctx, t);
+        try {
+          fn(ctx, t);
+        } catch (...) {  // handed to the caller, which rethrows it after the job
+          std::lock_guard<std::mutex> lock(error_mutex_);
+          if (!helper_error_) helper_error_ = std::current_exception();
+        }
         done_.fetch_add(1, std::memory_order_release);
       }
     }
@@ -136,6 +155,8 @@ class Pool {
   std::atomic<int> active_helpers_{0};
   std::atomic<int> sleepers_{0};
   Slot slots_[2];
+  std::mutex error_mutex_;
+  std::exception_ptr helper_error_;  // the first exception a helper caught in this job
   std::mutex sleep_mutex_;
   std::condition_variable sleep_cv_;
   std::vector<std::thread> threads_;

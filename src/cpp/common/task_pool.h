@@ -24,7 +24,8 @@ namespace fastconv {
 using TaskFn = void (*)(void* ctx, int64_t task);
 
 // Runs fn(ctx, t) for every t in [0, ntasks) on the calling thread and up to threads - 1 helper
-// threads; returns when all have finished. threads <= 1, ntasks <= 1, or a concurrent call from
+// threads; returns when all have finished. If tasks throw, the first exception is rethrown to
+// the caller once every task has finished. threads <= 1, ntasks <= 1, or a concurrent call from
 // another thread (the pool serves one job at a time): everything runs on the calling thread.
 void run_tasks(int64_t ntasks, int threads, TaskFn fn, void* ctx);
 
