@@ -210,3 +210,44 @@ def test_copies_do_not_share_plans(rng):
         assert not np.array_equal(clone(x).numpy(), model(x).numpy())
     np.testing.assert_array_equal(model(x).numpy(), _normal(model, x))
     np.testing.assert_array_equal(clone(x).numpy(), _normal(clone, x))
+
+
+def _count_fused(monkeypatch):
+    from fastconv import _core
+    calls = []
+    real = _core.conv2d_maxpool_fwd
+
+    def counting(*a):
+        calls.append(a[1].shape)
+        return real(*a)
+    monkeypatch.setattr(_core, "conv2d_maxpool_fwd", counting)
+    return calls
+
+
+def test_conv_then_max_pool_run_as_one_call(rng, monkeypatch):
+    calls = _count_fused(monkeypatch)
+    model = _lab_cnn()
+    x = _rand(rng, (2, 28, 28, 1))
+    ref = _normal(model, x)
+    model(x), model(x)
+    del calls[:]
+    np.testing.assert_array_equal(model(x).numpy(), ref)
+    assert calls == [(3, 3, 1, 32), (3, 3, 32, 64), (3, 3, 64, 128)]
+
+
+def test_functional_fuses_only_a_conv_read_by_its_pool_alone(rng, monkeypatch):
+    calls = _count_fused(monkeypatch)
+    inp = keras.Input(shape=(10, 10, 1))
+    a = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inp)
+    p = keras.layers.MaxPooling2D(2)(a)                      # a is also read below: no fusion
+    b = keras.layers.Conv2D(6, 3, padding="same")(p)
+    q = keras.layers.MaxPooling2D(2, padding="same")(b)      # fused
+    r = keras.layers.Flatten()(q)
+    s = keras.layers.Flatten()(keras.layers.MaxPooling2D(5)(a))
+    model = keras.Model(inp, keras.layers.Concatenate()([r, s]))
+    x = _rand(rng, (3, 10, 10, 1))
+    ref = _normal(model, x)
+    model(x), model(x)
+    del calls[:]
+    np.testing.assert_array_equal(model(x).numpy(), ref)
+    assert calls == [(3, 3, 4, 6)]

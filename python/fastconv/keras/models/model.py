@@ -14,7 +14,7 @@ import numpy as np
 from fastconv.autograd.tensor import Tensor, _wrap
 from fastconv.keras.layers.base import KerasTensor, Layer, flatten, map_structure, shape_str
 from fastconv.keras.layers.core import InputLayer
-from fastconv.keras.models._plan import layer_step, run_plan
+from fastconv.keras.models._plan import fused_step, layer_step, run_plan
 from fastconv.keras._saving_mixin import SavingMixin
 from fastconv.keras.models.training import TrainingMixin
 
@@ -182,8 +182,16 @@ class Model(SavingMixin, TrainingMixin, Layer):
             return None, None
         values = {id(flat_in[0]): x}
         program = []  # (step, id of its input or list of ids, id of its output)
+        # A node whose output only one plain single-input node reads, and which is no model
+        # output, may be fused with that node (Conv2D + MaxPooling2D; see fused_step).
+        readers = {}
         for node in self._nodes_in_order:
-            if isinstance(node.layer, InputLayer):
+            for t in node.input_tensors:
+                readers.setdefault(id(t), []).append(node)
+        model_outputs = {id(t) for t in flatten(self._functional_outputs)}
+        fused_into = set()  # nodes already computed by a fused step
+        for node in self._nodes_in_order:
+            if isinstance(node.layer, InputLayer) or id(node) in fused_into:
                 continue
             ins = node.call_inputs
             if node.call_kwargs or len(node.output_tensors) != 1:
@@ -192,6 +200,15 @@ class Model(SavingMixin, TrainingMixin, Layer):
                 src = id(ins)
                 arg = values[src]
                 step = layer_step(node.layer, arg.shape)
+                out = id(node.output_tensors[0])
+                nxt = readers.get(out, [])
+                if (step is not None and out not in model_outputs and len(nxt) == 1
+                        and nxt[0].call_inputs is node.output_tensors[0]
+                        and not nxt[0].call_kwargs and len(nxt[0].output_tensors) == 1):
+                    pair = fused_step(node.layer, nxt[0].layer, arg.shape)
+                    if pair is not None:
+                        step, node = pair, nxt[0]
+                        fused_into.add(id(node))
             elif isinstance(ins, (list, tuple)) and ins and all(
                     isinstance(t, KerasTensor) for t in ins):
                 src = [id(t) for t in ins]
