@@ -12,6 +12,10 @@ and the median is reported. The two libraries' runs are interleaved, so a machin
 other jobs slows both alike. The FP32 FMA peak is measured in the same run by a native probe
 (independent FMA chains), at each thread count.
 
+`--gemv`: matrix-vector shapes instead (dense layers at batch 1: the lab CNN's 1x2048x256, AlexNet's
+1x9216x4096 and 1x4096x4096), which fastconv runs on its GEMV kernel. They are memory-bound, so
+the rows give median microseconds and GB/s of B streamed instead of ms and GF/s.
+
 NumPy's OpenBLAS is slowed down by OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE when set (they pin a
 smaller kernel or blocking); for a fair comparison run with
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/bench_gemm.py
@@ -34,6 +38,7 @@ from fastconv import ops
 DENSE_SHAPES = [(100, 2048, 256), (2048, 100, 256), (256, 2048, 100)]
 CUBE_SHAPES = [(512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048)]
 QUICK_SHAPES = [(100, 2048, 256), (512, 512, 512)]
+GEMV_SHAPES = [(1, 2048, 256), (1, 9216, 4096), (1, 4096, 4096)]
 
 
 def _parse_list(text: str, what: str) -> list[int]:
@@ -90,6 +95,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small subset, a few seconds")
     ap.add_argument("--csv", action="store_true", help="rows as CSV (header lines start with #)")
+    ap.add_argument("--gemv", action="store_true",
+                    help="batch-1 dense shapes (1xKxN), reported as us and GB/s of B")
     ap.add_argument("--isa", default=None, help="force a fastconv ISA (scalar, avx2, avx512f)")
     ap.add_argument("--threads", type=lambda s: _parse_list(s, "--threads"), default=[1, 2],
                     help="comma-separated thread counts (default 1,2)")
@@ -104,7 +111,8 @@ def main(argv=None) -> int:
         from fastconv import _core  # bench-only switch; ops has no public ISA setter
 
         _core.set_isa(args.isa)
-    shapes = args.shapes or (QUICK_SHAPES if args.quick else DENSE_SHAPES + CUBE_SHAPES)
+    shapes = args.shapes or (GEMV_SHAPES if args.gemv else
+                             QUICK_SHAPES if args.quick else DENSE_SHAPES + CUBE_SHAPES)
     threads = args.threads if not args.quick or args.threads != [1, 2] else [1, 2]
     reps = args.reps or (5 if args.quick else 15)
     peak_seconds = args.peak_seconds or (0.1 if args.quick else 0.3)
@@ -140,8 +148,14 @@ def main(argv=None) -> int:
 
     cols = ["shape", "threads", "fastconv_ms", "numpy_ms", "fastconv_gflops", "numpy_gflops",
             "ratio", "pct_peak", "max_abs_err"]
+    if args.gemv:
+        cols = ["shape", "threads", "fastconv_us", "numpy_us", "fastconv_gbps", "numpy_gbps",
+                "ratio", "max_abs_err"]
     if args.csv:
         print(",".join(cols), file=out)
+    elif args.gemv:
+        print(f"{'m x k x n':>16} {'thr':>3} {'fc us':>9} {'np us':>9} {'fc GB/s':>8} "
+              f"{'np GB/s':>8} {'fc/np':>6} {'max|err|':>9}", file=out)
     else:
         print(f"{'m x k x n':>16} {'thr':>3} {'fc ms':>9} {'np ms':>9} {'fc GF/s':>8} "
               f"{'np GF/s':>8} {'fc/np':>6} {'%peak':>6} {'max|err|':>9}", file=out)
@@ -169,8 +183,15 @@ def main(argv=None) -> int:
                 fg, ng = flops / fc * 1e-9, flops / npt * 1e-9
                 row = [f"{m}x{k}x{n}", t, fc * 1e3, npt * 1e3, fg, ng, fg / ng,
                        100.0 * fg / peaks[t], err]
+                if args.gemv:
+                    bytes_b = 4.0 * k * n  # B is read once; A and C are tiny
+                    row = [row[0], t, fc * 1e6, npt * 1e6, bytes_b / fc * 1e-9,
+                           bytes_b / npt * 1e-9, npt / fc, err]
                 if args.csv:
                     print(",".join([row[0], str(t)] + [f"{v:.4g}" for v in row[2:]]), file=out)
+                elif args.gemv:
+                    print(f"{row[0]:>16} {t:>3} {row[2]:9.1f} {row[3]:9.1f} {row[4]:8.1f} "
+                          f"{row[5]:8.1f} {row[6]:6.2f} {err:9.2e}", file=out)
                 else:
                     print(f"{row[0]:>16} {t:>3} {row[2]:9.3f} {row[3]:9.3f} {fg:8.1f} {ng:8.1f} "
                           f"{fg / ng:6.2f} {row[7]:5.1f}% {err:9.2e}", file=out)

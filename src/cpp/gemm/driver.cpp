@@ -33,6 +33,7 @@
 
 #include "common/buffer.h"
 #include "common/parallel.h"
+#include "common/task_pool.h"
 #include "dispatch/table.h"
 
 namespace fastconv {
@@ -252,19 +253,32 @@ void for_each_block(int64_t m, int64_t n, int64_t k, int MR, int NR, Body body) 
 }
 
 // The GEMV path: op(A) has at most gemv.max_m rows and op(B) is a row-major matrix read in
-// place. Threads take contiguous runs of whole 16-column groups of C (one AVX-512 vector).
+// place.
 //
-// Each thread's columns [j0, j1): when its share of a B row is short, one kernel call walks
-// all k rows (the accumulators never leave registers). When it is long (AlexNet's 9216 x 4096
-// layer: 16 KiB rows), a full-depth walk per column block would read a short run from every
-// row, 16 KiB apart: a new 4 KiB page per row, which neither the TLB nor the prefetchers
-// follow well. Then the kernel is called on bands of a few whole rows instead, each swept
-// across all the thread's columns (a few sequential streams), with the running sums parked in
-// a per-thread buffer in between (stores and reloads are exact, so the band split does not
+// Depth segments. The k rows of B are cut into segments of kGemvSegment rows (a constant, so
+// the cut never depends on the thread count). Each segment's sums go to its own m x n block of
+// a shared buffer, then one more kernel call per row of C adds the blocks up in segment order
+// (a product with a vector of ones: one rounded add per segment) and applies
+// alpha/beta/bias/relu. Threads take
+// whole segments where there are enough, so each streams one contiguous part of B (whole rows,
+// the order the prefetchers like; a column split would give each thread a short run of every
+// row). A product of at most one segment (k <= kGemvSegment) skips the buffer: the kernel
+// writes C directly, and threads, if any, split the columns. The segment sums also bound the
+// rounding error by ~(kGemvSegment + k / kGemvSegment) u instead of ~k u.
+//
+// Within a segment, one kernel call walks all rows for a short run of columns (the
+// accumulators never leave registers). For a wide run (AlexNet's 9216 x 4096 layer: 16 KiB
+// rows), a walk down a few columns would read a short run from every row, 16 KiB apart: a new
+// 4 KiB page per row, which neither the TLB nor the prefetchers follow well; then the kernel
+// is called on bands of kGemvBand whole rows instead, each swept across all the columns, with
+// the running sums parked in between (stores and reloads are exact: the band split does not
 // change a single bit).
 //
-// Every column's sum runs over the depth in order in one accumulator whatever the split, so
-// the result is bit-identical for any thread count.
+// Each segment's sum runs over its rows in order in one accumulator, and the segments are
+// added in order, whatever the split: bit-identical results for any thread count.
+constexpr int64_t kGemvSegment = 512;
+constexpr int kGemvSegmentScratchSlot = 9;  // thread_scratch slot of the segment sums
+
 void gemv_run(const GemmProblem& g, const GemmKernel& kern, const GemvKernel& gv,
               const float* b, int64_t ldb) {
   int64_t a_rs = 0, a_cs = 1;
@@ -278,49 +292,86 @@ void gemv_run(const GemmProblem& g, const GemmKernel& kern, const GemvKernel& gv
     a_rs = 1;
     a_cs = kern.mr;
   }
+  const int m = static_cast<int>(g.m);
   GemvParams params;
   params.alpha = g.alpha;
   params.beta = g.beta;
   params.relu = g.relu;
-  const int m = static_cast<int>(g.m);
-  const auto columns = [&](int64_t j0, int64_t j1) {
+
+  // Rows [p0, p1) x columns [j0, j1) of the product: into C with the epilogue (sums ==
+  // nullptr), or as plain sums into sums + j0 (m rows, row stride n).
+  const auto sweep = [&](int64_t p0, int64_t p1, int64_t j0, int64_t j1, float* sums) {
+    const int64_t w = j1 - j0, depth = p1 - p0;
+    const int64_t band = w > gv.nb / m ? kGemvBand : depth;
     GemvParams pt = params;
     pt.bias = g.bias ? g.bias + j0 : nullptr;
-    const int64_t w = j1 - j0;
-    const int64_t band = w > gv.nb / m ? kGemvBand : g.k;
-    if (band >= g.k) {
-      gv.ukernel(m, w, g.k, a, a_rs, a_cs, b + j0, ldb, g.c + j0, g.ldc, pt);
-      return;
+    if (sums != nullptr) {
+      pt.partial = sums + j0;
+      pt.ldp = g.n;
+    } else if (band < depth) {
+      pt.partial = pack_buffer(1, static_cast<size_t>(m * w));
+      pt.ldp = w;
     }
-    pt.partial = pack_buffer(1, static_cast<size_t>(m * w));
-    pt.ldp = w;
-    for (int64_t pc = 0; pc < g.k; pc += band) {
-      const int64_t kc = std::min(band, g.k - pc);
-      pt.first = pc == 0;
-      pt.last = pc + kc == g.k;
+    for (int64_t pc = p0; pc < p1; pc += band) {
+      const int64_t kc = std::min(band, p1 - pc);
+      pt.first = pc == p0;
+      pt.last = sums == nullptr && pc + kc == p1;
       gv.ukernel(m, w, kc, a + pc * a_cs, a_rs, a_cs, b + pc * ldb + j0, ldb, g.c + j0, g.ldc,
                  pt);
     }
   };
-  // Threads split the columns, so each reads a shorter run of every row of B: on the 2-core
-  // test machine two threads did not beat one up to 16 MB of B (Sapphire Rapids, 1 x 4096 x
-  // 1024: 0.76 ms either way), and a team costs microseconds. Split only big matrices.
-  constexpr double kMinFloatsPerThread = 2.0 * 1024 * 1024;  // 8 MB of B per thread
+
+  const int64_t nseg = ceil_div(g.k, kGemvSegment);
+  const size_t seg_floats = static_cast<size_t>(g.m * g.n);
+  float* sums = nseg > 1 ? thread_scratch(kGemvSegmentScratchSlot, nseg * seg_floats) : nullptr;
+  // C's columns [j0, j1) from the segment sums: sum_s 1 * sums[s] in order, then the epilogue.
+  const auto combine = [&](int64_t j0, int64_t j1) {
+    static const float kOne = 1.0f;
+    GemvParams pt = params;
+    pt.bias = g.bias ? g.bias + j0 : nullptr;
+    for (int i = 0; i < m; ++i)
+      gv.ukernel(1, j1 - j0, nseg, &kOne, 0, 0, sums + i * g.n + j0,
+                 static_cast<int64_t>(seg_floats), g.c + i * g.ldc + j0, g.ldc, pt);
+  };
+
+  // Threads: tasks on the task pool (common/task_pool.h), not an OpenMP team, because these
+  // jobs are short (the lab CNN's 2 MB layer: ~50 us) and a team would wait for a worker that
+  // is asleep or preempted, while here the caller starts at once and does whatever a helper
+  // has not claimed. Tasks are whole segments (one contiguous part of B each) or, for a single
+  // segment, runs of 16-column groups (whole AVX-512 vectors); each task writes its own
+  // outputs, so which thread runs it does not matter. At least 1 MB of B per thread: the lab
+  // CNN's 2 MB layer may use both cores; when the other core is busy the caller simply runs
+  // every task itself (measured on the loaded 2-core machine: 2 threads 62-66 us, 1 thread
+  // 60-70 us for that layer).
+  constexpr double kMinFloatsPerThread = 256.0 * 1024;
   constexpr int64_t kGroup = 16;
   const int64_t groups = ceil_div(g.n, kGroup);
-  int nt = threads_for(static_cast<double>(g.k) * static_cast<double>(g.n), kMinFloatsPerThread);
-  nt = static_cast<int>(std::min<int64_t>(nt, groups));
-  if (nt <= 1) {
-    columns(0, g.n);
+  const int nt = threads_for(static_cast<double>(g.k) * static_cast<double>(g.n),
+                             kMinFloatsPerThread);
+  if (nseg > 1) {
+    const auto segment = [&](int64_t s) {
+      sweep(s * kGemvSegment, std::min(g.k, (s + 1) * kGemvSegment), 0, g.n,
+            sums + s * seg_floats);
+    };
+    if (nt <= 1) {
+      for (int64_t s = 0; s < nseg; ++s) segment(s);
+    } else {
+      run_tasks(nseg, nt, segment);
+    }
+    combine(0, g.n);  // nseg * m * n floats: a blink next to the k * n of B
     return;
   }
-#pragma omp parallel num_threads(nt)
-  {
-    int64_t lo, hi;
-    split_range(groups, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
-    const int64_t j0 = lo * kGroup, j1 = std::min(hi * kGroup, g.n);
-    if (j1 > j0) columns(j0, j1);
-  }
+  // One segment: split the columns, a few tasks per thread so that the caller can take over a
+  // late helper's share.
+  const int64_t chunks = nt <= 1 ? 1 : std::min<int64_t>(groups, 4 * nt);
+  const auto columns = [&](int64_t chunk) {
+    int64_t q0, q1;
+    split_range(groups, static_cast<int>(chunks), static_cast<int>(chunk), &q0, &q1);
+    const int64_t j0 = q0 * kGroup, j1 = std::min(q1 * kGroup, g.n);
+    if (j1 > j0) sweep(0, g.k, j0, j1, nullptr);
+  };
+  if (chunks <= 1) columns(0);
+  else run_tasks(chunks, nt, columns);
 }
 
 }  // namespace
