@@ -2,10 +2,12 @@
 // M = N*OH*OW output pixels and K = KH*KW*C.
 //
 // Main path: the indirect-GEMM microkernel (conv/conv_ukernel.h). The weights are packed once
-// into NR-column panels; each block of MR output pixels gets a table of KH*KW*MR pointers into
-// x (or into a zero row for padding), and the microkernel broadcasts straight from the image.
-// Nothing proportional to M*K is ever copied. Threads take blocks of output pixels; each tile
-// of y is computed by one microkernel call, so y is identical for any thread count.
+// into NR-column panels (or read in place when only a few tiles share them); each block of MR
+// output pixels gets a table of KH*KW*MR pointers into x (or into a zero row for padding), and
+// the microkernel broadcasts straight from the image. Nothing proportional to M*K is ever
+// copied. Threads (OpenMP, or the task pool for small jobs) take tasks of pixel tiles x weight
+// panels; each tile of y is computed by one microkernel call, so y is identical for any thread
+// count.
 //
 // 3x3 stride-1 convolutions with enough channels run Winograd F(2x2, 3x3) instead
 // (conv2d_winograd.cpp; FASTCONV_CONV_ALGO / conv_use_winograd decide).
