@@ -81,6 +81,8 @@ def check_flag(value, op: str, arg: str) -> bool:
 
 
 def check_scalar(value, op: str, arg: str) -> float:
+    if type(value) is float or type(value) is int:  # the common case, without numpy's checks
+        return float(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
         raise TypeError(f"{op}: {arg} must be a real number, got {type(value).__name__}")
     if isinstance(value, complex) or np.iscomplexobj(value):
