@@ -127,12 +127,12 @@ def test_gemv_empty_depth(isa):
     np.testing.assert_array_equal(c[0], np.maximum(1.0 + bias, 0.0))
 
 
-# Big enough for the driver to use 2 and 3 threads (it wants ~1 MB of B per thread). k > 512:
+# Big enough for the driver to use 2 and 3 threads (it wants ~4 MB of B per thread). k > 512:
 # threads take depth segments of 512 rows, summed in order afterwards; k <= 512: they split
 # the columns.
 @pytest.mark.parametrize("m, k, n", [(1, 2048, 3100), (1, 6500, 1000), (3, 3000, 2100),
-                                      (4, 6300, 1000), (2, 1600, 4000), (1, 500, 3000),
-                                      (3, 512, 2500), (2, 300, 5000)])
+                                      (4, 6300, 1000), (2, 1600, 4000), (1, 500, 6500),
+                                      (3, 512, 6200), (2, 300, 10500)])
 def test_gemv_bit_identical_across_threads(isa, rng, threads, m, k, n):
     # Every output's summation order is fixed by the shape alone (segments, bands and column
     # blocks never depend on the thread count): bit for bit the same results for 1, 2, 3 threads.

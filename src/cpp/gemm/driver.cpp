@@ -339,11 +339,12 @@ void gemv_run(const GemmProblem& g, const GemmKernel& kern, const GemvKernel& gv
   // is asleep or preempted, while here the caller starts at once and does whatever a helper
   // has not claimed. Tasks are whole segments (one contiguous part of B each) or, for a single
   // segment, runs of 16-column groups (whole AVX-512 vectors); each task writes its own
-  // outputs, so which thread runs it does not matter. At least 1 MB of B per thread: the lab
-  // CNN's 2 MB layer may use both cores; when the other core is busy the caller simply runs
-  // every task itself (measured on the loaded 2-core machine: 2 threads 62-66 us, 1 thread
-  // 60-70 us for that layer).
-  constexpr double kMinFloatsPerThread = 256.0 * 1024;
+  // outputs, so which thread runs it does not matter. At least 4 MB of B per thread: on the
+  // (loaded) 2-core test machine no 2-thread run of the lab CNN's 2 MB layer beat one thread
+  // (1 thread 57 us, 2 threads 50-97 us; the gain is at most the second core's share of a
+  // ~50 us stream, the loss a helper preempted mid-task), so that layer stays on the caller;
+  // AlexNet's 151 MB / 64 MB layers are split.
+  constexpr double kMinFloatsPerThread = 1024.0 * 1024;
   constexpr int64_t kGroup = 16;
   const int64_t groups = ceil_div(g.n, kGroup);
   const int nt = threads_for(static_cast<double>(g.k) * static_cast<double>(g.n),
