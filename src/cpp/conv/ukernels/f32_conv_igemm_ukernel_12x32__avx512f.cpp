@@ -18,10 +18,13 @@ inline __m512 finish(__m512 v, const float* bias, __mmask16 mask, bool relu) {
 
 // The tile with R of the 12 rows computed (R >= m): a last tile of 1 or 4 pixels (a 7x7 map
 // at batch 1 is 4 full tiles and 1 pixel) costs what its rows need, not 12 rows' worth.
-template <int R>
-void tile(int64_t ntaps, int64_t c, const float* const* a, const float* w, int64_t ws, float* y,
+// kInPlace: weight rows p.ldw floats apart; otherwise packed, 32 apart as a constant (the 12
+// row pointers, w and k already use the general registers; a stride in a variable spills).
+template <int R, bool kInPlace>
+void tile(int64_t ntaps, int64_t c, const float* const* a, const float* w, float* y,
           int64_t ldy, int m, int n, const UkernelParams& p) {
   constexpr int MR = 12;  // the pointer table's stride
+  const int64_t ws = kInPlace ? p.ldw : 32;
   __m512 acc[R][2];
 #pragma GCC unroll 12
   for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -61,12 +64,19 @@ void tile(int64_t ntaps, int64_t c, const float* const* a, const float* w, int64
 void f32_conv_igemm_ukernel_12x32__avx512f(int64_t ntaps, int64_t c, const float* const* a,
                                            const float* w, float* y, int64_t ldy, int m, int n,
                                            const UkernelParams& p) {
-  const int64_t ws = p.ldw != 0 ? p.ldw : 32;
-  if (m > 8) tile<12>(ntaps, c, a, w, ws, y, ldy, m, n, p);
-  else if (m > 4) tile<8>(ntaps, c, a, w, ws, y, ldy, m, n, p);
-  else if (m > 2) tile<4>(ntaps, c, a, w, ws, y, ldy, m, n, p);
-  else if (m == 2) tile<2>(ntaps, c, a, w, ws, y, ldy, m, n, p);
-  else tile<1>(ntaps, c, a, w, ws, y, ldy, m, n, p);
+  if (p.ldw != 0) {
+    if (m > 8) tile<12, true>(ntaps, c, a, w, y, ldy, m, n, p);
+    else if (m > 4) tile<8, true>(ntaps, c, a, w, y, ldy, m, n, p);
+    else if (m > 2) tile<4, true>(ntaps, c, a, w, y, ldy, m, n, p);
+    else if (m == 2) tile<2, true>(ntaps, c, a, w, y, ldy, m, n, p);
+    else tile<1, true>(ntaps, c, a, w, y, ldy, m, n, p);
+    return;
+  }
+  if (m > 8) tile<12, false>(ntaps, c, a, w, y, ldy, m, n, p);
+  else if (m > 4) tile<8, false>(ntaps, c, a, w, y, ldy, m, n, p);
+  else if (m > 2) tile<4, false>(ntaps, c, a, w, y, ldy, m, n, p);
+  else if (m == 2) tile<2, false>(ntaps, c, a, w, y, ldy, m, n, p);
+  else tile<1, false>(ntaps, c, a, w, y, ldy, m, n, p);
 }
 
 }  // namespace fastconv
