@@ -251,3 +251,54 @@ def test_functional_fuses_only_a_conv_read_by_its_pool_alone(rng, monkeypatch):
     del calls[:]
     np.testing.assert_array_equal(model(x).numpy(), ref)
     assert calls == [(3, 3, 4, 6)]
+
+
+class _SubclassedCNN(keras.Model):
+    """The lab's subclassed MNIST model: layers called one by one in call()."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = keras.layers.Conv2D(8, 3, padding="SAME", activation=fc.nn.relu)
+        self.pool1 = keras.layers.MaxPool2D(padding="SAME")
+        self.bn = keras.layers.BatchNormalization()
+        self.flat = keras.layers.Flatten()
+        self.dense = keras.layers.Dense(16, activation=fc.nn.relu)
+        self.drop = keras.layers.Dropout(0.5)
+        self.out = keras.layers.Dense(10)
+
+    def call(self, inputs, training=False):
+        x = self.bn(self.pool1(self.conv1(inputs)), training=training)
+        x = self.drop(self.dense(self.flat(x)), training=training)
+        return self.out(x)
+
+
+def test_layers_called_one_by_one_use_their_steps(rng):
+    model = _SubclassedCNN()
+    x = _rand(rng, (2, 12, 12, 1))
+    model(x)
+    model.bn.moving_mean.assign(rng.standard_normal(8).astype(np.float32))
+    ref = _normal(model, x)
+    outs = [model(x, training=False).numpy() for _ in range(3)]
+    for o in outs:
+        np.testing.assert_array_equal(o, ref)
+    for layer in (model.conv1, model.pool1, model.bn, model.dense, model.out):
+        steps = layer.__dict__["_steps"]
+        assert any(callable(s) for s in steps.values()), layer.name
+    # training=True still trains: dropout active, batch statistics used and moving stats moved
+    before = model.bn.moving_mean.numpy()
+    assert not np.array_equal(model(x, training=True).numpy(), ref)
+    assert not np.array_equal(model.bn.moving_mean.numpy(), before)
+    np.testing.assert_array_equal(model(x).numpy(), _normal(model, x))
+
+
+def test_direct_layer_calls(rng):
+    conv = keras.layers.Conv2D(5, (2, 3), strides=(1, 2), padding="same", activation="relu")
+    x = _rand(rng, (1, 9, 8, 3))
+    y = [conv(x).numpy() for _ in range(3)]
+    with fc.GradientTape():
+        ref = conv(x).numpy()
+    assert all(np.array_equal(v, ref) for v in y)
+    conv.kernel.assign(conv.kernel.numpy() + 1.0)  # seen by the step
+    with fc.GradientTape():
+        ref = conv(x).numpy()
+    np.testing.assert_array_equal(conv(x).numpy(), ref)

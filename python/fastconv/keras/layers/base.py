@@ -22,6 +22,7 @@ import threading
 import numpy as np
 
 from fastconv.autograd import Tensor, Variable
+from fastconv.autograd._state import _STATE
 from fastconv.autograd.tensor import _wrap
 from fastconv.keras import initializers as _inits
 
@@ -162,7 +163,78 @@ _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_call_sig", "input
                         "compiled_loss", "compiled_metrics", "history", "_loss_obj",
                         "_metric_objs", "stop_training", "_functional_inputs",
                         "_functional_outputs", "_nodes_in_order", "inputs", "outputs",
-                        "_input_tensor", "_plans"})
+                        "_input_tensor", "_plans", "_steps"})
+
+
+# ---- inference steps (see keras/models/_plan.py) ------------------------------------------
+_MAX_STEPS = 16    # input (shape, dtype) keys remembered per layer or model
+_ABSENT = object()
+_SEEN = object()   # the key ran once through the normal path: build the step on the next call
+_F32 = np.dtype(np.float32)
+
+
+class StepCache(dict):
+    """{(shape, dtype): a step or plan, _SEEN, or None (none possible: the normal path)}.
+    Not copied with its layer or model: a step holds the layer it was built from, so a copy
+    starts empty."""
+
+    def __deepcopy__(self, memo):
+        return StepCache()
+
+    def __copy__(self):
+        return StepCache()
+
+    def __reduce__(self):
+        return (StepCache, ())
+
+
+def cached_step(owner, attr, inputs, build):
+    """The output for `inputs` (a Tensor) from owner's step for its input key, or None when
+    the caller must take the normal path: the first call with a key does (it validates the
+    shapes), the second builds the step with build(x) -> (step, output for x) or (None,
+    None), later ones run it. Steps take and return float32 C-contiguous arrays."""
+    if _STATE.tapes:
+        return None
+    v = inputs._value
+    key = (v.shape, v.dtype)
+    cache = owner.__dict__.get(attr)
+    if cache is None:
+        cache = owner.__dict__[attr] = StepCache()
+    step = cache.get(key, _ABSENT)
+    if step is _ABSENT:
+        if len(cache) >= _MAX_STEPS:
+            cache.clear()
+        cache[key] = _SEEN
+        return None
+    if step is None:
+        return None
+    if v.dtype != _F32 or not v.flags.c_contiguous:
+        v = np.ascontiguousarray(v, _F32)
+    if step is _SEEN:
+        cache[key], out = build(v)
+        return out
+    return step(v)
+
+
+def _has_step(layer):
+    """Whether the layer's _inference_step mirrors its call(): defined by the class whose call()
+    it runs, and __call__ not overridden."""
+    cls = type(layer)
+    owner = next(c for c in cls.__mro__ if "_inference_step" in c.__dict__)
+    return (owner is not Layer and cls.call is owner.call and cls.__call__ is Layer.__call__
+            and layer.built)
+
+
+def layer_step(layer, input_shape):
+    """layer._inference_step(input_shape) when it is the class's own (see above)."""
+    return layer._inference_step(input_shape) if _has_step(layer) else None
+
+
+def _build_layer_step(layer, x):
+    step = layer_step(layer, x.shape)
+    if step is None:
+        return None, None
+    return (lambda v: _wrap(step(v))), _wrap(step(x))
 
 
 def _unwrap(r):
@@ -443,6 +515,14 @@ class Layer:
                 stack = _CTX.training
                 if training is None and stack:
                     training = stack[-1]
+                # Inference of a built-in layer: its step, as in a model's plan (one array in,
+                # training off, no other arguments, no tape recording).
+                if not training and not args and not kwargs:
+                    out = cached_step(self, "_steps", inputs, lambda x: _build_layer_step(self, x))
+                    if out is not None:
+                        shape = out._value.shape
+                        d["_last_output_shape"] = (None,) + shape[1:] if shape else None
+                        return out
                 if training is not None and self._call_has_training:
                     kwargs["training"] = bool(training)
                 stack.append(training)
