@@ -185,6 +185,9 @@ void run_block(const GemmProblem& g, const GemmKernel& kern, int64_t i_begin, in
           float* c_row = g.c + (ic + i0) * g.ldc + jc;
           for (int64_t j0 = 0, jp = 0; j0 < nc; j0 += NR, ++jp) {
             params.bias = (last && g.bias) ? g.bias + jc + j0 : nullptr;
+            // A read in place with contiguous rows: the first column tile of each panel
+            // prefetches the next panel (see UkernelParams::prefetch_next_a).
+            params.prefetch_next_a = a_direct && lda == kc && jc == j_begin && j0 == 0;
             kern.ukernel(kc, a_panel, b_block + jp * b_panel_stride, b_ld, c_row + j0, g.ldc, mr,
                          static_cast<int>(std::min<int64_t>(NR, nc - j0)), params);
           }

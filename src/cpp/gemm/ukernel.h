@@ -31,6 +31,11 @@ struct UkernelParams {
   // Convolution microkernels only (conv/conv_ukernel.h): 0, the weight panel is packed (rows
   // NR floats apart); otherwise its rows are ldw floats apart (read in place).
   int64_t ldw = 0;
+  // A hint (kernels may ignore it): a is read in place, and the next MR rows of op(A) follow
+  // this panel's rows contiguously (lda == kc), so the kernel may prefetch them into L2 while
+  // it computes. A pointwise convolution's input streams from memory 12 rows at a time,
+  // interleaved in a way the hardware prefetchers follow poorly.
+  bool prefetch_next_a = false;
 };
 
 using GemmUkernelFn = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb,

@@ -78,8 +78,17 @@ inline void tile(int64_t kc, const float* a, const float* b, int64_t ldb, float*
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
 
+  // p.prefetch_next_a: one cache line of the next panel's (contiguous) rows per step, so the
+  // MR x kc floats after this panel's are in L2 by the time the driver moves on (the
+  // 8x56x56x256 -> 64 pointwise forward, 1 thread: 114 -> 134 GF/s).
+  const char* a_next = reinterpret_cast<const char*>(a + MR * p.lda);
+  const bool pf_a = kADirect && p.prefetch_next_a;
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
+    if (pf_a) {
+      _mm_prefetch(a_next, _MM_HINT_T1);
+      a_next += 64;
+    }
     if (kMode != kPacked) {
       _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchRows * ldb), _MM_HINT_T0);
       if (NV == 2)
