@@ -393,8 +393,10 @@ void gemm_run(const GemmProblem& g, const GemmKernel& kern) {
   // (see gemv_run). The tile ladder below would see it as thousands of tiny tiles.
   const GemvKernel& gv = active_table().gemv;
   if (gv.ukernel != nullptr && g.m <= gv.max_m) {
-    int64_t ldb = 0;
-    if (const float* b = g.b->in_place(&ldb)) {
+    int64_t ldb = 0, lda = 0;
+    const float* b = g.b->in_place(&ldb);
+    // A that is not row-major is packed as one micro-panel of kern.mr rows (gemv_run).
+    if (b != nullptr && (g.m <= kern.mr || g.a->in_place(&lda) != nullptr)) {
       gemv_run(g, kern, gv, b, ldb);
       return;
     }

@@ -1,9 +1,9 @@
 // f32_gemv_ukernel_x64__scalar: the portable GEMV kernel (any CPU) and the reference the SIMD
 // versions are tested against. Contract: see GemvUkernelFn in gemm/ukernel.h.
 // For each row of op(A), blocks of 64 columns: the 64 partial sums stay in a local array (the
-// compiler keeps them in registers or L1) while the k rows of B stream past, then the
-// epilogue runs once (or the sums are parked in params.partial, see the contract). Each column's sum is a plain sequence acc += a * b in depth order, the
-// same wherever the column sits.
+// compiler keeps them in registers or L1) while the k rows of B stream past, then the epilogue
+// runs once (or the sums are parked in params.partial, see the contract). Each column's sum is
+// a plain sequence acc += a * b in depth order, the same wherever the column sits. Any m.
 #include <algorithm>
 #include <cstdint>
 

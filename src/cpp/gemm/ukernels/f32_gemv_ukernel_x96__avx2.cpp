@@ -1,10 +1,11 @@
 // f32_gemv_ukernel_x96__avx2 (AVX2 + FMA3). Contract: see GemvUkernelFn in gemm/ukernel.h.
 // Column blocks of 12 ymm accumulators: 96 columns for one row of op(A), 48 for two, 32 for
-// three, 24 for four (12 accumulators + the A broadcasts + a B vector fit the 16 ymm). Each
-// block walks the k rows of B it is given with its accumulators in registers (starting from 0
-// or from params.partial), then applies alpha/beta/bias/relu once (or parks the sums in
-// params.partial when the driver sweeps a wide B in bands). The last block of a row of C is as many vectors as it needs, the
-// last one loaded and stored under a mask, so columns >= n are never touched.
+// three, 24 for four (12 accumulators + the A broadcasts + a B vector fit the 16 ymm); 16 for
+// five or six rows, 8 for seven or eight. Each block walks the k rows of B it is given with its
+// accumulators in registers (starting from 0 or from params.partial), then applies
+// alpha/beta/bias/relu once (or parks the sums in params.partial when the driver sweeps a wide
+// B in bands). The last block of a row of C is as many vectors as it needs, the last one loaded
+// and stored under a mask, so columns >= n are never touched.
 //
 // One ymm lane per column and one FMA per (row, depth step), in depth order: a column's
 // result does not depend on the block it falls in, which is what lets the driver split the
@@ -18,7 +19,9 @@
 namespace fastconv {
 namespace {
 
-constexpr int vectors_for(int M) { return M == 1 ? 12 : M == 2 ? 6 : M == 3 ? 4 : 3; }
+constexpr int vectors_for(int M) {
+  return M == 1 ? 12 : M == 2 ? 6 : M == 3 ? 4 : M == 4 ? 3 : M <= 6 ? 2 : 1;
+}
 
 inline __m256i tail_mask(int64_t n) {
   // lane l is active iff l < n
@@ -34,7 +37,7 @@ void block(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b
            const GemvParams& p) {
   const __m256i all = _mm256_set1_epi32(-1);
   __m256 acc[M][NV];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int i = 0; i < M; ++i)
 #pragma GCC unroll 12
     for (int v = 0; v < NV; ++v) {
@@ -43,12 +46,12 @@ void block(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b
                           : _mm256_maskload_ps(partial + i * p.ldp + 8 * v, mask);
     }
   const float* ar[M];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int i = 0; i < M; ++i) ar[i] = a + i * a_rs;
 
 #pragma GCC unroll 2
   for (int64_t q = 0; q < k; ++q) {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < M; ++i) {
       const __m256 ai = _mm256_broadcast_ss(ar[i] + q * a_cs);
 #pragma GCC unroll 12
@@ -62,7 +65,7 @@ void block(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b
   }
 
   if (!p.last) {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < M; ++i)
 #pragma GCC unroll 12
       for (int v = 0; v < NV; ++v) {
@@ -72,7 +75,7 @@ void block(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b
     return;
   }
   const __m256 valpha = _mm256_set1_ps(p.alpha), vbeta = _mm256_set1_ps(p.beta);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int i = 0; i < M; ++i) {
     float* ci = c + i * ldc;
 #pragma GCC unroll 12
@@ -129,7 +132,11 @@ void f32_gemv_ukernel_x96__avx2(int m, int64_t n, int64_t k, const float* a, int
     case 1: rows<1>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, p); break;
     case 2: rows<2>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, p); break;
     case 3: rows<3>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, p); break;
-    default: rows<4>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, p); break;
+    case 4: rows<4>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, p); break;
+    case 5: rows<5>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, p); break;
+    case 6: rows<6>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, p); break;
+    case 7: rows<7>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, p); break;
+    default: rows<8>(n, k, a, a_rs, a_cs, b, ldb, c, ldc, p); break;
   }
 }
 
