@@ -28,7 +28,7 @@ KernelTable make_table_avx512f() {
   // 4x12 panel kernels: the 12x32 GEMM kernel's 12-row A panels written as whole vectors.
   t.conv_winograd.input4 = f32_winograd4_in_ukernel_c16__avx512f;
   t.conv_winograd.output4 = f32_winograd4_out_ukernel_c16__avx512f;
-  t.conv_winograd.kernel4 = f32_winograd4_kernel_ukernel_c1__scalar;  // once per call: portable
+  t.conv_winograd.kernel4 = f32_winograd4_kernel_ukernel_c16__avx512f;
   t.conv_winograd_wgrad = {f32_winograd_wgrad_dy_ukernel_c16__avx512f,
                            f32_winograd_wgrad_out_ukernel_c16__avx512f,
                            f32_winograd_wgrad_in_ukernel_4x12__avx512f,
