@@ -266,6 +266,7 @@ void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, floa
   float* partial = nparts > 0 ? thread_scratch(2, static_cast<size_t>(nparts * total)) : nullptr;
   float* sum = swap ? partial : dw;  // chunk 0's result, where the others are added
   float* parts = swap ? partial + total : partial;  // chunk t >= 1 at parts + (t - 1) * total
+  std::vector<float> db_parts(db != nullptr ? static_cast<size_t>(nchunks * F) : 0);
   // Chunk t reduces output pixels [t*chunk, ...) into sum (t = 0) or its own partial.
   auto run_chunk = [&](int64_t t) {
     const int64_t m0 = t * chunk;
@@ -282,6 +283,15 @@ void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, floa
     g.c = t == 0 ? sum : parts + (t - 1) * total;
     g.ldc = g.n;
     gemm_run(g);
+    // The chunk's share of db, from its dy rows while they are still in cache.
+    if (db != nullptr) {
+      float* dbt = db_parts.data() + t * F;
+      std::fill(dbt, dbt + F, 0.0f);
+      for (int64_t i = m0; i < m0 + g.k; ++i) {
+        const float* row = dy + i * F;
+        for (int64_t j = 0; j < F; ++j) dbt[j] += row[j];
+      }
+    }
   };
   if (nchunks <= 1) {
     run_chunk(0);  // M == 0 gives dw = 0
@@ -306,18 +316,12 @@ void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, floa
       for (int64_t k = 0; k < K; ++k) dw[k * F + j] = sum[j * K + k];
 
   if (db != nullptr) {
-    // Columns are independent, so threads split F; each column is summed in row order.
-    const int nt = threads_for(static_cast<double>(M) * F, 1.0e5);
-#pragma omp parallel num_threads(nt)
-    {
-      int64_t lo, hi;
-      split_range(F, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
-      for (int64_t j = lo; j < hi; ++j) db[j] = 0.0f;
-      for (int64_t i = 0; i < M; ++i) {
-        const float* row = dy + i * F;
-        for (int64_t j = lo; j < hi; ++j) db[j] += row[j];
-      }
-    }
+    // The chunks' column sums of dy, added in chunk order (like dw: the same for any thread
+    // count). Summing them in the chunk tasks reads each dy row once while it is in cache; a
+    // separate pass had every thread read all of dy again for its columns.
+    std::copy(db_parts.begin(), db_parts.begin() + F, db);
+    for (int64_t t = 1; t < nchunks; ++t)
+      for (int64_t j = 0; j < F; ++j) db[j] += db_parts[t * F + j];
   }
 }
 
