@@ -13,6 +13,7 @@
 
 #include "common/buffer.h"
 #include "common/parallel.h"
+#include "common/task_pool.h"
 #include "conv/conv.h"
 #include "dispatch/table.h"
 #include "pool/pool2d.h"
@@ -21,6 +22,7 @@ namespace fastconv {
 namespace {
 
 constexpr int kScratchRows = 9;  // thread_scratch slot: convolution rows / the whole map
+constexpr double kPoolMaxFlops = 1.6e7;  // below, several threads share the work on the task pool
 
 }  // namespace
 
@@ -39,9 +41,7 @@ void conv2d_maxpool_fwd(const ConvShape& s, const Pool2dGeometry& pg, const floa
   const Direct1Input in = conv_direct1_input(s, x);
   const MaxPoolFn pool = active_table().pool.maxpool;
   const int64_t tasks = s.n * pg.oh;
-  const int nt = threads_for(2.0 * s.m() * s.k() * F, 1.0e6);
-#pragma omp parallel for schedule(dynamic, 4) num_threads(nt)
-  for (int64_t t = 0; t < tasks; ++t) {
+  const auto pooled_row = [&](int64_t t) {
     const int64_t n = t / pg.oh, poh = t % pg.oh;
     // The window's real rows [r0, r1) (clipped as maxpool2d_fwd clips them).
     const int64_t rs = poh * pg.sh - pg.pt;
@@ -55,7 +55,23 @@ void conv2d_maxpool_fwd(const ConvShape& s, const Pool2dGeometry& pg, const floa
       const int64_t c0 = std::max<int64_t>(cs, 0), c1 = std::min(cs + pg.pw, OW);
       pool(F, r1 - r0, c1 - c0, rows + c0 * F, OW * F, F, yrow + pw * F);
     }
+  };
+  const double flops = 2.0 * s.m() * s.k() * F;
+  // A batch-1 first layer is ~10 us of work: on the task pool (no team barrier), in chunks of
+  // pooled rows, the calling thread taking over whatever a helper has not started.
+  const int ntp = get_num_threads();
+  if (flops <= kPoolMaxFlops && ntp > 1 && tasks >= 2) {
+    const int64_t chunks = std::min<int64_t>(tasks, 2 * ntp);
+    run_tasks(chunks, ntp, [&](int64_t c) {
+      int64_t lo, hi;
+      split_range(tasks, static_cast<int>(chunks), static_cast<int>(c), &lo, &hi);
+      for (int64_t t = lo; t < hi; ++t) pooled_row(t);
+    });
+    return;
   }
+  const int nt = threads_for(flops, 1.0e6);
+#pragma omp parallel for schedule(dynamic, 4) num_threads(nt)
+  for (int64_t t = 0; t < tasks; ++t) pooled_row(t);
 }
 
 }  // namespace fastconv
