@@ -188,6 +188,8 @@ void run_block(const GemmProblem& g, const GemmKernel& kern, int64_t i_begin, in
             // A read in place with contiguous rows: the first column tile of each panel
             // prefetches the next panel (see UkernelParams::prefetch_next_a).
             params.prefetch_next_a = a_direct && lda == kc && jc == j_begin && j0 == 0;
+            // The last depth block writes C: the next panel's tile can be fetched meanwhile.
+            params.prefetch_next_c = last && i0 + MR < mc;
             kern.ukernel(kc, a_panel, b_block + jp * b_panel_stride, b_ld, c_row + j0, g.ldc, mr,
                          static_cast<int>(std::min<int64_t>(NR, nc - j0)), params);
           }

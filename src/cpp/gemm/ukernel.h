@@ -36,6 +36,8 @@ struct UkernelParams {
   // it computes. A pointwise convolution's input streams from memory 12 rows at a time,
   // interleaved in a way the hardware prefetchers follow poorly.
   bool prefetch_next_a = false;
+  // A hint: the driver's next call writes the C tile MR rows below this one (prefetch it).
+  bool prefetch_next_c = false;
 };
 
 using GemmUkernelFn = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb,
