@@ -15,6 +15,7 @@
 #include "common/buffer.h"
 #include "common/parallel.h"
 #include "conv/conv.h"
+#include "conv/conv_gemm.h"
 #include "conv/conv_winograd.h"
 #include "dispatch/table.h"
 #include "gemm/driver.h"
@@ -90,7 +91,7 @@ void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float*
     g.b = &pb;
     g.c = dx;
     g.ldc = C;
-    gemm_run(g);
+    conv_gemm_plain_rows(dy, F, g);  // chunks of rows that threads take dynamically
     return;
   }
 

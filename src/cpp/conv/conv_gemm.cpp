@@ -39,4 +39,24 @@ void conv_gemm_rows(const GemmProblem& g) {
   }
 }
 
+void conv_gemm_plain_rows(const float* a, int64_t lda, const GemmProblem& g) {
+  if (g.m <= 0 || g.n <= 0) return;
+  const GemmKernel& kern = active_table().gemm;
+  const int64_t chunk = kPlainChunkTiles * kern.mr;
+  const int64_t nchunks = (g.m + chunk - 1) / chunk;
+  const int nt = omp_get_max_active_levels() > 1 || nchunks < 2
+                     ? 1
+                     : threads_for(2.0 * g.m * g.n * g.k, 1.0e6);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+  for (int64_t t = 0; t < nchunks; ++t) {
+    const int64_t r0 = t * chunk;
+    MatrixPackA pa(a + r0 * lda, lda, false);
+    GemmProblem sub = g;
+    sub.m = std::min(chunk, g.m - r0);
+    sub.a = &pa;
+    sub.c = g.c + r0 * g.ldc;
+    gemm_run(sub, kern);
+  }
+}
+
 }  // namespace fastconv

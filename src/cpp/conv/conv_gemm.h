@@ -42,4 +42,12 @@ class DepthOffsetPackA final : public PackA {
 // the same operation sequence whichever chunk and thread it falls in.
 void conv_gemm_rows(const GemmProblem& g);
 
+// The same for op(A) a plain row-major matrix a (row stride lda; g.a is ignored), e.g. a
+// pointwise convolution's x or dy: chunks of kPlainChunkTiles row-tiles, each a GEMM whose A
+// the microkernel can read in place. Threads take chunks dynamically, so a thread delayed on a
+// busy machine takes fewer (the driver's own split is one fixed rectangle per thread). The
+// chunks depend only on the shape: bit-identical for any thread count.
+constexpr int64_t kPlainChunkTiles = 96;
+void conv_gemm_plain_rows(const float* a, int64_t lda, const GemmProblem& g);
+
 }  // namespace fastconv
