@@ -344,12 +344,15 @@ void gemv_run(const GemmProblem& g, const GemmKernel& kern, const GemvKernel& gv
   // is asleep or preempted, while here the caller starts at once and does whatever a helper
   // has not claimed. Tasks are whole segments (one contiguous part of B each) or, for a single
   // segment, runs of 16-column groups (whole AVX-512 vectors); each task writes its own
-  // outputs, so which thread runs it does not matter. At least 4 MB of B per thread: on the
-  // (loaded) 2-core test machine no 2-thread run of the lab CNN's 2 MB layer beat one thread
-  // (1 thread 57 us, 2 threads 50-97 us; the gain is at most the second core's share of a
-  // ~50 us stream, the loss a helper preempted mid-task), so that layer stays on the caller;
-  // AlexNet's 151 MB / 64 MB layers are split.
-  constexpr double kMinFloatsPerThread = 1024.0 * 1024;
+  // outputs, so which thread runs it does not matter. At least 1 MB of B per thread: then each
+  // core streams its own contiguous part, which stays in its L2 from one call to the next when
+  // the machine is otherwise idle. Measured 2026-11-28 08:03 on the idle 2-core machine (after
+  // a loaded-machine measurement had kept the lab CNN's 2 MB layer on one thread): 1 x 2048 x
+  // 256 alone 49-56 us on 1 thread, 22 us on 2; the lab CNN's whole batch-1 inference on 2
+  // threads 211-248 -> 145-179 us (medians of 3000, three alternating runs each). Under load a
+  // preempted helper can make a call slower (50-97 us seen on 2 threads then): the task pool
+  // bounds that to the task the helper holds.
+  constexpr double kMinFloatsPerThread = 256.0 * 1024;
   constexpr int64_t kGroup = 16;
   const int64_t groups = ceil_div(g.n, kGroup);
   const int nt = threads_for(static_cast<double>(g.k) * static_cast<double>(g.n),
