@@ -19,15 +19,18 @@ namespace {
 constexpr auto kSpin = std::chrono::microseconds(50);
 constexpr int kMaxHelpers = 63;
 
-// The job word: epoch (24 bits) | ntasks (20 bits) | next unclaimed task (20 bits). A task is
-// claimed by a compare-and-swap that also checks the epoch, so a helper still holding a
-// previous job's view can never claim (or run) anything of a later one.
+// The job word: epoch (24 bits) | end (20 bits) | begin (20 bits): tasks [begin, end) are
+// unclaimed. The caller claims from the front, helpers from the back, so on an idle machine
+// each thread gets the same part of a job every time (the caller the first tasks, a helper the
+// last ones) and finds that part's data (weight panels, rows of B) still in its core's L2 from
+// the previous call. A claim is a compare-and-swap that also checks the epoch, so a helper
+// still holding a previous job's view can never claim (or run) anything of a later one.
 constexpr int kTaskBits = 20;
 constexpr uint64_t kTaskMask = (uint64_t{1} << kTaskBits) - 1;
 constexpr int64_t kMaxTasks = static_cast<int64_t>(kTaskMask);
 
-inline uint64_t pack(uint64_t epoch, uint64_t ntasks, uint64_t next) {
-  return (epoch << (2 * kTaskBits)) | (ntasks << kTaskBits) | next;
+inline uint64_t pack(uint64_t epoch, uint64_t end, uint64_t begin) {
+  return (epoch << (2 * kTaskBits)) | (end << kTaskBits) | begin;
 }
 
 inline void cpu_relax() {
@@ -61,7 +64,7 @@ class Pool {
     }
     int64_t mine = 0;
     std::exception_ptr error;
-    for (int64_t t; (t = claim(e)) >= 0; ++mine) {
+    for (int64_t t; (t = claim(e, true)) >= 0; ++mine) {
       try {
         fn(ctx, t);
       } catch (...) {  // finish the job first: helpers may still be using fn and ctx
@@ -88,15 +91,17 @@ class Pool {
     std::atomic<void*> ctx{nullptr};
   };
 
-  int64_t claim(uint64_t e) {
+  // The first unclaimed task (front) or the last one (back) of epoch e's job; -1 when none.
+  int64_t claim(uint64_t e, bool front) {
     uint64_t j = job_.load(std::memory_order_acquire);
     for (;;) {
       if ((j >> (2 * kTaskBits)) != e) return -1;
-      const uint64_t next = j & kTaskMask, n = (j >> kTaskBits) & kTaskMask;
-      if (next >= n) return -1;
-      if (job_.compare_exchange_weak(j, j + 1, std::memory_order_acq_rel,
+      const uint64_t begin = j & kTaskMask, end = (j >> kTaskBits) & kTaskMask;
+      if (begin >= end) return -1;
+      const uint64_t claimed = front ? j + 1 : j - (uint64_t{1} << kTaskBits);
+      if (job_.compare_exchange_weak(j, claimed, std::memory_order_acq_rel,
                                      std::memory_order_acquire))
-        return static_cast<int64_t>(next);
+        return static_cast<int64_t>(front ? begin : end - 1);
     }
   }
 
@@ -118,7 +123,7 @@ class Pool {
       const Slot& slot = slots_[e & 1];
       const TaskFn fn = slot.fn.load(std::memory_order_relaxed);
       void* const ctx = slot.ctx.load(std::memory_order_relaxed);
-      for (int64_t t; (t = claim(e)) >= 0;) {
+      for (int64_t t; (t = claim(e, false)) >= 0;) {
         try {
           fn(ctx, t);
         } catch (...) {  // handed to the caller, which rethrows it after the job
