@@ -43,17 +43,16 @@ void conv2d_maxpool_fwd(const ConvShape& s, const Pool2dGeometry& pg, const floa
   const int64_t tasks = s.n * pg.oh;
   const auto pooled_row = [&](int64_t t) {
     const int64_t n = t / pg.oh, poh = t % pg.oh;
-    // The window's real rows [r0, r1) (clipped as maxpool2d_fwd clips them).
-    const int64_t rs = poh * pg.sh - pg.pt;
-    const int64_t r0 = std::max<int64_t>(rs, 0), r1 = std::min(rs + pg.ph, s.oh);
+    // The windows' real rows [r0, r1), as maxpool2d_fwd clips them (pg.h == s.oh).
+    const Pool2dWindow rows_of = pool2d_window(pg, poh, 0);
+    const int64_t r0 = rows_of.r0, r1 = rows_of.r1;
     float* rows = thread_scratch(kScratchRows, static_cast<size_t>(pg.ph * OW * F));
     for (int64_t r = r0; r < r1; ++r)
       conv_direct1_row(s, in, n * s.oh + r, w, bias, relu, rows + (r - r0) * OW * F);
     float* yrow = y + t * pg.ow * F;
     for (int64_t pw = 0; pw < pg.ow; ++pw) {
-      const int64_t cs = pw * pg.sw - pg.pl;
-      const int64_t c0 = std::max<int64_t>(cs, 0), c1 = std::min(cs + pg.pw, OW);
-      pool(F, r1 - r0, c1 - c0, rows + c0 * F, OW * F, F, yrow + pw * F);
+      const Pool2dWindow win = pool2d_window(pg, poh, pw);
+      pool(F, r1 - r0, win.c1 - win.c0, rows + win.c0 * F, OW * F, F, yrow + pw * F);
     }
   };
   const double flops = 2.0 * s.m() * s.k() * F;

@@ -27,16 +27,6 @@ constexpr int64_t kOverlapChannelSlice = 64;
 // Element visits per thread below which a second thread costs more than it saves.
 constexpr double kMinWorkPerThread = 32768.0;
 
-struct Window {
-  int64_t r0, r1, c0, c1;  // real cells [r0, r1) x [c0, c1)
-};
-
-inline Window window_of(const Pool2dGeometry& g, int64_t oh, int64_t ow) {
-  const int64_t rs = oh * g.sh - g.pt, cs = ow * g.sw - g.pl;
-  return {std::max<int64_t>(rs, 0), std::min(rs + g.ph, g.h), std::max<int64_t>(cs, 0),
-          std::min(cs + g.pw, g.w)};
-}
-
 double pool_work(const Pool2dGeometry& g) {
   return double(g.n) * g.oh * g.ow * g.c * double(std::min(g.ph, g.h) * std::min(g.pw, g.w));
 }
@@ -119,7 +109,7 @@ void maxpool2d_fwd(const Pool2dGeometry& g, const float* x, float* y) {
     const int64_t n = t / g.oh, oh = t % g.oh;
     float* yrow = y + t * g.ow * g.c;
     for (int64_t ow = 0; ow < g.ow; ++ow) {
-      const Window win = window_of(g, oh, ow);
+      const Pool2dWindow win = pool2d_window(g, oh, ow);
       kernel(g.c, win.r1 - win.r0, win.c1 - win.c0, x + n * image + win.r0 * row + win.c0 * g.c,
              row, g.c, yrow + ow * g.c);
     }
@@ -131,7 +121,7 @@ void maxpool2d_bwd(const Pool2dGeometry& g, const float* x, const float* dy, flo
   const MaxPoolBwdFn kernel = active_table().pool.maxpool_bwd;
   const int64_t row = g.w * g.c, image = g.h * row;
   pool_bwd_drive(g, dx, [&](int64_t n, int64_t oh, int64_t ow, int64_t k0, int64_t kc, bool acc) {
-    const Window win = window_of(g, oh, ow);
+    const Pool2dWindow win = pool2d_window(g, oh, ow);
     const int64_t off = n * image + win.r0 * row + win.c0 * g.c + k0;
     kernel(kc, win.r1 - win.r0, win.c1 - win.c0, x + off, row, g.c,
            dy + ((n * g.oh + oh) * g.ow + ow) * g.c + k0, dx + off, acc, relu_mask);
@@ -148,7 +138,7 @@ void avgpool2d_fwd(const Pool2dGeometry& g, const float* x, float* y) {
     const int64_t n = t / g.oh, oh = t % g.oh;
     float* yrow = y + t * g.ow * g.c;
     for (int64_t ow = 0; ow < g.ow; ++ow) {
-      const Window win = window_of(g, oh, ow);
+      const Pool2dWindow win = pool2d_window(g, oh, ow);
       const int64_t count = (win.r1 - win.r0) * (win.c1 - win.c0);
       kernel(g.c, win.r1 - win.r0, win.c1 - win.c0, x + n * image + win.r0 * row + win.c0 * g.c,
              row, g.c, 1.0f / float(count), yrow + ow * g.c);
@@ -160,7 +150,7 @@ void avgpool2d_bwd(const Pool2dGeometry& g, const float* dy, float* dx) {
   const AvgPoolBwdFn kernel = active_table().pool.avgpool_bwd;
   const int64_t row = g.w * g.c, image = g.h * row;
   pool_bwd_drive(g, dx, [&](int64_t n, int64_t oh, int64_t ow, int64_t k0, int64_t kc, bool acc) {
-    const Window win = window_of(g, oh, ow);
+    const Pool2dWindow win = pool2d_window(g, oh, ow);
     const int64_t count = (win.r1 - win.r0) * (win.c1 - win.c0);
     kernel(kc, win.r1 - win.r0, win.c1 - win.c0, dy + ((n * g.oh + oh) * g.ow + ow) * g.c + k0,
            1.0f / float(count), dx + n * image + win.r0 * row + win.c0 * g.c + k0, row, g.c,

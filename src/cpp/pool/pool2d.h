@@ -18,6 +18,16 @@ struct Pool2dGeometry {
   int64_t oh = 0, ow = 0;      // output size
 };
 
+// The real (non-padding) input cells [r0, r1) x [c0, c1) of output pixel (oh, ow)'s window.
+struct Pool2dWindow {
+  int64_t r0, r1, c0, c1;
+};
+inline Pool2dWindow pool2d_window(const Pool2dGeometry& g, int64_t oh, int64_t ow) {
+  const int64_t rs = oh * g.sh - g.pt, cs = ow * g.sw - g.pl;
+  return {rs > 0 ? rs : 0, rs + g.ph < g.h ? rs + g.ph : g.h, cs > 0 ? cs : 0,
+          cs + g.pw < g.w ? cs + g.pw : g.w};
+}
+
 // Validates the arguments (ValueError naming `op`) and computes OH, OW. Every window must hold at
 // least one real cell.
 Pool2dGeometry make_pool2d_geometry(const char* op, int64_t n, int64_t h, int64_t w, int64_t c,

@@ -21,9 +21,9 @@ step the same way, from its second call with an input shape on (Layer.__call__).
 
 from __future__ import annotations
 
-from fastconv.keras.layers.base import StepCache as PlanCache, _has_step, cached_step, layer_step
+from fastconv.keras.layers.base import _has_step, cached_step, layer_step
 
-__all__ = ["PlanCache", "fused_step", "layer_step", "run_plan"]
+__all__ = ["fused_step", "layer_step", "run_plan"]
 
 
 def fused_step(layer, nxt, input_shape):

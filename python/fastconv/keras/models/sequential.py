@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastconv.autograd.tensor import Tensor, _wrap
 from fastconv.keras.layers.base import KerasTensor, Layer
 from fastconv.keras.layers.core import Input, InputLayer
-from fastconv.keras.models._plan import PlanCache, fused_step, layer_step, run_plan
+from fastconv.keras.models._plan import fused_step, layer_step, run_plan
 from fastconv.keras.models.model import Model
 
 __all__ = ["Sequential"]
@@ -66,7 +66,7 @@ class Sequential(Model):
 
     def _trace(self):
         """Run the layers symbolically from the input: builds them and records output shapes."""
-        self.__dict__["_plans"] = PlanCache()  # the layers changed
+        self.__dict__.pop("_plans", None)  # the layers changed: plans are rebuilt on demand
         if self._input_tensor is None:
             return
         x = self._input_tensor
