@@ -284,10 +284,7 @@ def _pool_forward(op, fwd_kernel, x, pool_size, strides, padding):
     if g is None:
         y = (_pool.max_pool2d if op == "max_pool2d" else _pool.avg_pool2d)(
             xv, pool_size, strides, padding)  # validates, names the op and shapes
-        p = normalize_pair(pool_size, "pool_size", op)
-        s = p if strides is None else normalize_pair(strides, "strides", op)
-        (pt, pb), (pl, pr) = resolve_padding(padding, xv.shape[1:3], p, s, (1, 1), op)
-        g = (p[0], p[1], s[0], s[1], pt, pb, pl, pr)
+        g = _pool_args(op[:3], xv.shape[1:3], pool_size, strides, padding)
         if key is not None:
             if len(_POOL_GEOMETRY) > 4096:
                 _POOL_GEOMETRY.clear()
