@@ -39,7 +39,7 @@ constexpr int64_t kL2Weights = int64_t{1} << 20;
 constexpr int64_t kSmallRun = 8;  // tiles per task when the weights fit in L2
 constexpr int64_t kBigRun = 16;   // most tiles per task (one panel each) when they do not
 constexpr int64_t kMergeRowsMaxC = 16;  // fewer channels: one tap per kernel row (below)
-constexpr int64_t kMinTasks = 4;  // tasks wanted for 2 threads (see the thread cap below)
+constexpr int64_t kTasksPerThread = 6;  // for few pixels: tasks wanted per thread of the team
 constexpr int64_t kInPlaceMaxTiles = 20;  // weights read unpacked up to this many tiles
 constexpr double kPoolMaxFlops = 6.4e7;   // ~0.5 ms on one core: the task pool below
 
@@ -274,6 +274,7 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
   // tiles against one panel: the panel is read into L2 once per 16 tiles, and with few pixels
   // (batch 1, 7x7) the panels give the threads something to share.
   const int64_t nblocks = (M + MR - 1) / MR;
+  const int team = threads_for(2.0 * M * K * F, 1.0e6);  // threads the job is worth
   const bool big_weights = npanels * K * NR * static_cast<int64_t>(sizeof(float)) > kL2Weights;
   int64_t run, nruns, groups;  // tasks: nruns runs of `run` tiles x `groups` groups of panels
   if (big_weights) {
@@ -281,11 +282,18 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
     run = (nblocks + nruns - 1) / nruns;  // balanced: 17 tiles run as 9 + 8, not 16 + 1
     groups = npanels;
   } else {
-    run = kSmallRun;
+    // Few pixels (batch 1) on several threads: shorter runs, and the panels split too, so that
+    // the job is at least kTasksPerThread tasks per thread. The two vCPUs of this machine often
+    // run at different speeds (one layer 65 us on one, 98 on the other), and with 4 tasks the
+    // faster thread waited for the slower one's second task; with ~12 it takes more of them.
+    // Runs are balanced (17 tiles as 6 + 6 + 5, not 8 + 8 + 1). Lab CNN batch 1, 2 threads,
+    // median of 2,000 calls each, interleaved by 10: 4 tasks -> 12: 157-181 -> 141-172 us in
+    // eight runs (7x7x64 -> 128: 4 -> 10 tasks of 1 tile x 2 panels; 14x14x32 -> 64: 6 -> 18).
+    const int64_t want = team > 1 ? kTasksPerThread * team : 1;
+    run = std::max<int64_t>(1, std::min<int64_t>(kSmallRun, nblocks * npanels / want));
     nruns = (nblocks + run - 1) / run;
-    // Few pixels (batch 1): split the panels too, so that two threads have work (14x14x256
-    // -> 1024 at batch 1: 17 tiles, 3 runs).
-    groups = nruns >= kMinTasks ? 1 : std::min(npanels, (kMinTasks + nruns - 1) / nruns);
+    run = (nblocks + nruns - 1) / nruns;
+    groups = nruns >= want ? 1 : std::min(npanels, (want + nruns - 1) / nruns);
   }
   const int64_t group = (npanels + groups - 1) / groups;  // panels per group
   groups = (npanels + group - 1) / group;
@@ -323,7 +331,7 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
   // there is work to share (batch-1 lab CNN 7x7x64 -> 128: 5 tiles, 24 ms on 2 threads instead
   // of 70 us before this cap).
   const int nt = static_cast<int>(std::max<int64_t>(
-      1, std::min<int64_t>(threads_for(2.0 * M * K * F, 1.0e6), ntasks / 2)));
+      1, std::min<int64_t>(team, ntasks / 2)));
   // One task: its run of tiles against its group of panels. `own_panel` is the thread's
   // buffer for a per-task panel, `ptrs` and `edge` its pointer table and edge rows.
   auto do_task = [&](int64_t task, float* own_panel, const float** ptrs, float* edge) {
@@ -369,8 +377,11 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
   // thread: 101 and 88).
   if (nt > 1 && (per_task || w_direct) && 2.0 * M * K * F <= kPoolMaxFlops) {
     run_tasks(ntasks, nt, [&](int64_t task) {
-      std::vector<const float*> ptrs(nptrs);
-      std::vector<float> edge(nedge);
+      // Per thread, kept between tasks and calls (a job is ~12 tasks of a few microseconds).
+      thread_local std::vector<const float*> ptrs;
+      thread_local std::vector<float> edge;
+      if (ptrs.size() < nptrs) ptrs.resize(nptrs);
+      if (edge.size() < nedge) edge.resize(nedge);
       float* own_panel = per_task ? thread_scratch(8, static_cast<size_t>(K * NR)) : nullptr;
       do_task(task, own_panel, ptrs.data(), edge.data());
     });
