@@ -54,9 +54,10 @@ class Peer:
         self.proc.wait(timeout=60)
 
 
-def serve(cases):
-    """The peer side of Peer: cases[what](threads, warmup, repeat) -> (layout, wall, cpu)."""
-    print("READY", flush=True)
+def serve(cases, hello="READY"):
+    """The peer side of Peer: cases[what](threads, warmup, repeat) -> (layout, wall, cpu).
+    `hello` is the first line the parent reads (Peer.hello), e.g. with the peer's own checks."""
+    print(hello, flush=True)
     for line in sys.stdin:
         what, threads, warmup, repeat = line.split()
         layout, wall, cpu = cases[what](int(threads), int(warmup), int(repeat))

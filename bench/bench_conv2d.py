@@ -11,6 +11,12 @@ forward+backward = conv2d_fwd + conv2d_bwd_data + conv2d_bwd_filter (dw and db),
 first layer (C == 1 input image) where dL/dx is not needed, so bwd_data is skipped on both
 sides. PyTorch's backward is aten.convolution_backward with the same output mask.
 
+PyTorch runs in a process of its own (bench/_peer.py), as in the end-to-end and model-zoo
+benchmarks: in this one, importing fastconv first would have made PyTorch share fastconv's
+OpenMP runtime, loaded with idle threads sleeping at once (fastconv's choice, not PyTorch's
+default) and its malloc tuning. The peer imports PyTorch first, with its own OpenMP runtime and
+glibc malloc's defaults; each round times fastconv, then PyTorch with as many calls.
+
     python bench/bench_conv2d.py [--threads 1 2] [--layers mnist1 resnet3x3] [--csv]
 """
 
@@ -18,10 +24,19 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
+import json
+import os
 import platform
 import statistics
 import sys
 import time
+
+if "--_torch-serve" in sys.argv:
+    import torch  # the peer: PyTorch's OpenMP runtime is loaded first, with its own defaults
+    import torch.nn.functional as F
+else:
+    torch = F = None
 
 import numpy as np
 
@@ -29,11 +44,7 @@ import fastconv
 from fastconv import ops
 from fastconv._geometry import conv_output_hw, resolve_padding
 
-try:
-    import torch
-    import torch.nn.functional as F
-except ImportError:  # the peer is optional for a quick self-timing run
-    torch = None
+from _peer import Peer, measure_samples, serve
 
 # name: (N, H, W, C, F, KH, KW, stride, padding)
 LAYERS = {
@@ -155,7 +166,28 @@ def max_errors(layer: Layer):
     return e_fwd, max(e_fwd, e_bwd)
 
 
+def torch_serve(layer_names):
+    """The PyTorch peer (see _peer.Peer). Its layers come from the same seeded generator as the
+    parent's, so both time the same data; its hello line carries the float64 cross-check. Case
+    names are `<layer>:<pass index>:<layout>`."""
+    rng = np.random.default_rng(0)
+    layers = [Layer(name, LAYERS[name], rng) for name in layer_names]
+    errors = {layer.name: max_errors(layer) for layer in layers}
+    cases = {}
+    for layer in layers:
+        for layout, cl in (("nchw", False), ("nhwc", True)):
+            for pi, fn in enumerate(layer.torch_fns(torch.float32, cl)):
+                def run(threads, warmup, repeat, fn=fn, layout=layout):
+                    torch.set_num_threads(threads)
+                    wall, cpu = measure_samples(fn, warmup, repeat)
+                    return layout, wall, cpu
+                cases[f"{layer.name}:{pi}:{layout}"] = run
+    serve(cases, hello="READY " + json.dumps({"torch": torch.__version__, "errors": errors}))
+
+
 def main(argv=None) -> int:
+    if argv is None and "--_torch-serve" in sys.argv:
+        return torch_serve(sys.argv[sys.argv.index("--_torch-serve") + 1:])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--layers", nargs="+", choices=list(LAYERS), default=list(LAYERS))
@@ -171,12 +203,20 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
-    use_torch = torch is not None and not args.no_torch
+    use_torch = importlib.util.find_spec("torch") is not None and not args.no_torch
+    peer, errors = None, {}
+    if use_torch:
+        # FASTCONV_MALLOC_TUNING=0 / FASTCONV_OMP_PASSIVE=0: the peer's fastconv (used only for
+        # the cross-check) leaves malloc and OpenMP as a PyTorch user has them.
+        peer = Peer([sys.executable, os.path.abspath(__file__), "--_torch-serve", *args.layers],
+                    dict(os.environ, FASTCONV_MALLOC_TUNING="0", FASTCONV_OMP_PASSIVE="0"))
+        hello = json.loads(peer.hello.split(" ", 1)[1])
+        errors = {name: tuple(e) for name, e in hello["errors"].items()}
 
     info = fastconv.cpu_info()
     versions = f"fastconv {fastconv.__version__}, numpy {np.__version__}"
     if use_torch:
-        versions += f", torch {torch.__version__}"
+        versions += f", torch {hello['torch']} (own process)"
     print(f"# bench_conv2d {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC | "
           f"{cpu_name()} | isa {info['isa']} ({info['gemm_kernel']}) | {versions} | "
           f"python {platform.python_version()} | clock {args.clock}")
@@ -190,30 +230,26 @@ def main(argv=None) -> int:
 
     rng = np.random.default_rng(0)
     layers = [Layer(name, LAYERS[name], rng) for name in args.layers]
-    errors = {l.name: max_errors(l) for l in layers} if use_torch else {}
+    clock = 1 if args.clock == "cpu" else 0  # index into the peer's (wall, cpu) samples
     for nt in args.threads:
         fastconv.set_num_threads(nt)
-        if use_torch:
-            torch.set_num_threads(nt)
         for layer in layers:
             passes = [("fwd", layer.fc_fwd, 1)]
             passes.append(("fwd+bwd", layer.fc_fwd_bwd, 3 if layer.need_dx else 2))
-            torch_fns = {}
-            if use_torch:
-                for cl in (False, True):
-                    torch_fns[cl] = layer.torch_fns(torch.float32, cl)
             for pi, (pname, fn, npass) in enumerate(passes):
                 flops = layer.flops_pass * npass
                 # --rounds interleaved rounds of fastconv and each PyTorch layout: this
                 # machine's speed drifts over minutes, so each side gets samples from the same
                 # minutes; medians (and best) over all of a side's samples.
-                fc_t, pt_t = [], {("nhwc" if cl else "nchw"): [] for cl in torch_fns}
+                fc_t, pt_t = [], {"nchw": [], "nhwc": []} if use_torch else {}
                 per_round = args.min_time / args.rounds
                 for r in range(args.rounds):
-                    fc_t += time_samples(fn, per_round, warmup=r == 0)
-                    for cl, fns in torch_fns.items():
-                        pt_t["nhwc" if cl else "nchw"] += time_samples(fns[pi], per_round,
-                                                                       warmup=r == 0)
+                    mine = time_samples(fn, per_round, warmup=r == 0)
+                    fc_t += mine
+                    for layout in pt_t:
+                        samples = peer.ask(f"{layer.name}:{pi}:{layout}", nt,
+                                           1 if r == 0 else 0, len(mine))
+                        pt_t[layout] += [1e3 * v for v in samples[clock]]
                 fc_ms, fc_best = statistics.median(fc_t), min(fc_t)
                 pt_ms, pt_best, layout = float("nan"), float("nan"), "-"
                 if use_torch:
@@ -231,6 +267,8 @@ def main(argv=None) -> int:
                           f"{pt_ms:9.2f} {layout:6} {row[7]:8.1f} {row[8]:8.1f} "
                           f"{row[9]:6.2f}x {row[10]:6.2f}x {err:9.2e}")
                 sys.stdout.flush()
+    if peer is not None:
+        peer.close()
     return 0
 
 

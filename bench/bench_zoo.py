@@ -25,6 +25,9 @@ import platform
 import statistics
 import sys
 
+if "--_torch-serve" in sys.argv:
+    import torch  # noqa: F401  the peer: PyTorch's own OpenMP runtime first, with its defaults
+
 import numpy as np
 
 from _peer import Peer, measure_samples, serve
@@ -240,12 +243,14 @@ def main():
 
     # The peer runs in its own process, where fastconv leaves malloc alone
     # (FASTCONV_MALLOC_TUNING=0): fastconv's import-time malloc tuning is process-wide and would
-    # otherwise speed PyTorch up as well, which a PyTorch user does not get. Each case is timed
+    # otherwise speed PyTorch up as well, which a PyTorch user does not get. It imports PyTorch
+    # before fastconv, so PyTorch keeps its own OpenMP runtime and wait policy (imported after
+    # fastconv, it would share fastconv's, whose idle threads sleep at once). Each case is timed
     # in --rounds interleaved rounds of fastconv and PyTorch; medians over all samples.
     peer = None
     if torch is not None:
         peer = Peer([sys.executable, __file__, "--_torch-serve"],
-                    dict(os.environ, FASTCONV_MALLOC_TUNING="0"))
+                    dict(os.environ, FASTCONV_MALLOC_TUNING="0", FASTCONV_OMP_PASSIVE="0"))
 
     info = fc.cpu_info()
     print(f"# CPU: {platform.processor() or info.get('brand', '?')} | ISA: {info.get('isa', '?')}"

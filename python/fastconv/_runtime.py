@@ -24,9 +24,10 @@ def _import_core():
     instead of 0.4 ms. With OMP_WAIT_POLICY=PASSIVE it was 1,572-1,804 img/s and 0.41-0.49 ms;
     on an idle machine the two policies measured alike (3,195 vs 3,098 img/s). libgomp reads
     the variable once, when it is loaded with the extension; it is set only for that moment, so
-    neither child processes nor OpenMP runtimes loaded later inherit it, and only when the user
-    has not chosen (OMP_WAIT_POLICY or GOMP_SPINCOUNT set, or FASTCONV_OMP_PASSIVE=0) and no
-    libgomp is loaded yet (it would not read it again).
+    neither child processes nor other OpenMP runtimes loaded later inherit it, and only when the
+    user has not chosen (OMP_WAIT_POLICY or GOMP_SPINCOUNT set, or FASTCONV_OMP_PASSIVE=0) and
+    no libgomp is loaded yet (it would not read it again). A library loaded later that links
+    libgomp as well (PyTorch's wheels) shares this runtime, policy included.
     """
     env = os.environ
     if (env.get("FASTCONV_OMP_PASSIVE", "1") == "0" or "OMP_WAIT_POLICY" in env
