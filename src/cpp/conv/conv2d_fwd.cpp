@@ -131,6 +131,10 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float*
     conv2d_fwd_winograd(s, tile, x, w, bias, relu, y);
     return;
   }
+  if (const int tile = conv_s2d_winograd_tile(s)) {
+    conv2d_fwd_s2d_winograd(s, tile, x, w, bias, relu, y);
+    return;
+  }
 
   // One input channel and <= 9 taps (the first layer on grey images): the direct kernel keeps
   // the weights in registers and walks output rows of a zero-padded copy of x (N*Hp*Wp floats,

@@ -29,4 +29,12 @@ int conv_winograd_tile(const ConvShape& s);
 void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const float* w,
                          const float* bias, bool relu, float* y);
 
+// Strided convolutions whose kernel, cut into stride x stride blocks, is 3x3 (AlexNet's 11x11
+// stride 4; 5x5 or 6x6 stride 2; 7..9 stride 3): the Winograd tile conv2d_fwd uses for them on
+// the space-to-depth image (conv/conv2d_s2d.cpp), or 0 (the direct path).
+int conv_s2d_winograd_tile(const ConvShape& s);
+// x (N,H,W,C), w (KH,KW,C,F) -> y (N,OH,OW,F) for a shape conv_s2d_winograd_tile accepts.
+void conv2d_fwd_s2d_winograd(const ConvShape& s, int tile, const float* x, const float* w,
+                             const float* bias, bool relu, float* y);
+
 }  // namespace fastconv
