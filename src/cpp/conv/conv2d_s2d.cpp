@@ -87,7 +87,9 @@ void conv2d_fwd_s2d_winograd(const ConvShape& s, int tile, const float* x, const
         if (!row_ok) {
           std::fill(dst, dst + st * C, 0.0f);
         } else if (iw0 >= 0 && iw0 + st <= W) {
-          std::memcpy(dst, src_row + iw0 * C, sizeof(float) * st * C);
+          // st * C floats (12 for AlexNet): an inline loop, not a memcpy call per block
+          const float* src = src_row + iw0 * C;
+          for (int64_t k = 0; k < st * C; ++k) dst[k] = src[k];
         } else {
           for (int64_t q = 0; q < st; ++q) {
             const int64_t iw = iw0 + q;
