@@ -151,3 +151,23 @@ def test_gemv_bit_identical_across_threads(isa, rng, threads, m, k, n):
     bound = _bound(a, b, c_init, 0.75, -0.5, bias)
     assert_within(results[0], _expected(a, b, c_init, 0.75, -0.5, bias, True), bound,
                   f"gemv threads[{isa}] m={m} k={k} n={n}")
+
+
+def test_gemv_repeated_calls_walk_back_and_forth_with_the_same_bits(isa, rng, threads):
+    # On one thread, successive products with the same B walk its 512-row depth segments in
+    # alternate directions (what was read last is still in L2); the segment sums are added in
+    # their fixed order either way, so every call gives the same bits. Several B's interleaved
+    # (a model's dense layers) each keep their own alternation.
+    fastconv.set_num_threads(1)
+    bs = [rng.standard_normal((k, 96)).astype(np.float32) for k in (2048, 1500, 2600)]
+    a = {b.shape[0]: rng.standard_normal((1, b.shape[0])).astype(np.float32) for b in bs}
+    first = {b.shape[0]: ops.matmul(a[b.shape[0]], b) for b in bs}
+    for _ in range(5):
+        for b in bs:
+            k = b.shape[0]
+            np.testing.assert_array_equal(ops.matmul(a[k], b), first[k], err_msg=f"k={k}")
+    for b in bs:
+        k = b.shape[0]
+        ref = reference.gemm(a[k].astype(np.float64), b.astype(np.float64))
+        assert_within(first[k], ref, gemm_error_bound(np.abs(a[k]) @ np.abs(b), 512 + k // 512),
+                      f"gemv[{isa}] k={k}")

@@ -282,6 +282,24 @@ void for_each_block(int64_t m, int64_t n, int64_t k, int MR, int NR, Body body) 
 // Each segment's sum runs over its rows in order in one accumulator, and the segments are
 // added in order, whatever the split: bit-identical results for any thread count.
 constexpr int64_t kGemvSegment = 512;
+
+// Whether this thread's GEMV over B should walk its segments backwards: alternates between
+// successive calls with the same B (a few recent B's are remembered, so that a model's dense
+// layers each alternate), forwards for a B not seen lately.
+bool gemv_walk_backwards(const float* b) {
+  struct Recent {
+    const float* b = nullptr;
+    bool backwards = false;
+  };
+  constexpr int kRemembered = 8;
+  thread_local Recent recent[kRemembered];
+  thread_local int next = 0;
+  for (Recent& r : recent)
+    if (r.b == b) return r.backwards = !r.backwards;
+  recent[next] = Recent{b, false};
+  next = (next + 1) % kRemembered;
+  return false;
+}
 constexpr int kGemvSegmentScratchSlot = 9;  // thread_scratch slot of the segment sums
 
 void gemv_run(const GemmProblem& g, const GemmKernel& kern, const GemvKernel& gv,
@@ -363,7 +381,18 @@ void gemv_run(const GemmProblem& g, const GemmKernel& kern, const GemvKernel& gv
             sums + s * seg_floats);
     };
     if (nt <= 1) {
-      for (int64_t s = 0; s < nseg; ++s) segment(s);
+      // One thread walks the segments back and forth on successive calls with the same B:
+      // a batch-1 dense layer is called with the same weights every inference, and when they
+      // are about the size of L2 (the lab CNN's 2 MB) a walk in the same direction each time
+      // finds nothing left of them (every line was evicted before it was needed again), while
+      // turning around starts on the segments read last, still in L2. The segments are summed
+      // in their fixed order whatever the walk, so the result does not change. Lab CNN batch-1
+      // inference on 1 thread, interleaved A/B, 3 runs: 264-320 -> 238-302 us.
+      if (gemv_walk_backwards(b)) {
+        for (int64_t s = nseg - 1; s >= 0; --s) segment(s);
+      } else {
+        for (int64_t s = 0; s < nseg; ++s) segment(s);
+      }
     } else {
       run_tasks(nseg, nt, segment);
     }
