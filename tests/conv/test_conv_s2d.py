@@ -109,6 +109,17 @@ def test_bit_identical_across_thread_counts(isa, algo, threads, name):
         np.testing.assert_array_equal(results[0], y, err_msg=f"1 vs {nt} threads [{isa}]")
 
 
+def test_large_batch_goes_through_in_groups_with_the_same_bits(isa, algo):
+    # The blocked images are built in groups of at most 8 MB (13 of AlexNet's 0.62 MB): 14 images
+    # take two groups, and every image's result is the one it gets in a batch of its own kind.
+    algo("winograd")
+    rng = np.random.default_rng(8)
+    x, w = rand(rng, (14, 227, 227, 3)), rand(rng, (11, 11, 3, 16)) / 19.0
+    y = ops.conv2d(x, w, strides=4)
+    np.testing.assert_array_equal(y[:7], ops.conv2d(x[:7], w, strides=4))
+    np.testing.assert_array_equal(y[7:], ops.conv2d(x[7:], w, strides=4))
+
+
 def test_auto_takes_it_for_alexnet_first_layer(isa, algo):
     # AlexNet's 227x227x3 -> 96 11x11 stride 4 at batch 2: 2 x 14 x 14 4x4 tiles of a 57x57x48
     # blocked image, enough to pay for the transforms, so auto runs the blocked Winograd with

@@ -283,6 +283,8 @@ void for_each_block(int64_t m, int64_t n, int64_t k, int MR, int NR, Body body) 
 // added in order, whatever the split: bit-identical results for any thread count.
 constexpr int64_t kGemvSegment = 512;
 
+constexpr int kGemvSegmentScratchSlot = 9;  // thread_scratch slot of the segment sums
+
 // Whether this thread's GEMV over B should walk its segments backwards: alternates between
 // successive calls with the same B (a few recent B's are remembered, so that a model's dense
 // layers each alternate), forwards for a B not seen lately.
@@ -300,7 +302,6 @@ bool gemv_walk_backwards(const float* b) {
   next = (next + 1) % kRemembered;
   return false;
 }
-constexpr int kGemvSegmentScratchSlot = 9;  // thread_scratch slot of the segment sums
 
 void gemv_run(const GemmProblem& g, const GemmKernel& kern, const GemvKernel& gv,
               const float* b, int64_t ldb) {
