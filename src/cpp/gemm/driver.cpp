@@ -282,7 +282,6 @@ void for_each_block(int64_t m, int64_t n, int64_t k, int MR, int NR, Body body) 
 // Each segment's sum runs over its rows in order in one accumulator, and the segments are
 // added in order, whatever the split: bit-identical results for any thread count.
 constexpr int64_t kGemvSegment = 512;
-
 constexpr int kGemvSegmentScratchSlot = 9;  // thread_scratch slot of the segment sums
 
 // Whether this thread's GEMV over B should walk its segments backwards: alternates between
