@@ -94,6 +94,9 @@ struct ConvDirect1Kernel {
 void f32_conv_direct1_ukernel_x8__scalar(int64_t, const float*, int64_t, const int64_t*, int,
                                          const float*, int64_t, const float*, bool, float*,
                                          int64_t, int);
+void f32_conv_direct1_ukernel_x16__avx2(int64_t, const float*, int64_t, const int64_t*, int,
+                                        const float*, int64_t, const float*, bool, float*,
+                                        int64_t, int);
 void f32_conv_direct1_ukernel_x32__avx512f(int64_t, const float*, int64_t, const int64_t*, int,
                                            const float*, int64_t, const float*, bool, float*,
                                            int64_t, int);

@@ -15,7 +15,7 @@ KernelTable make_table_avx2() {
   t.gemv = {f32_gemv_ukernel_x96__avx2, 8, 96, "f32_gemv_ukernel_x96__avx2"};
   t.fmapeak = {f32_fmapeak_ukernel_12x8__avx2, 12 * 8 * 2, "f32_fmapeak_ukernel_12x8__avx2"};
   t.conv_igemm = {f32_conv_igemm_ukernel_6x16__avx2, 6, 16, "f32_conv_igemm_ukernel_6x16__avx2"};
-  t.conv_direct1 = {};  // the AVX2 indirect GEMM beats the scalar direct kernel
+  t.conv_direct1 = {f32_conv_direct1_ukernel_x16__avx2, 16, "f32_conv_direct1_ukernel_x16__avx2"};
   t.conv_bwdw = {f32_conv_bwdw_ukernel_6x16__avx2, 6, 16, "f32_conv_bwdw_ukernel_6x16__avx2"};
   t.conv_bwdw_direct = {f32_conv_bwdw_direct_ukernel_x8__avx2, 8,
                        "f32_conv_bwdw_direct_ukernel_x8__avx2"};
