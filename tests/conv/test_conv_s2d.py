@@ -24,7 +24,7 @@ ALGOS = {"winograd": 2, "winograd4": 4}
 
 
 def tile_of(name, isa):
-    return 2 if isa == "avx2" else ALGOS[name]  # AVX2 has no F(4x4, 3x3) transforms
+    return ALGOS[name]  # every ISA has F(2x2, 3x3) and F(4x4, 3x3) transforms
 
 
 def blocked(x, w, s, pads):
@@ -123,8 +123,8 @@ def test_large_batch_goes_through_in_groups_with_the_same_bits(isa, algo):
 def test_auto_takes_it_for_alexnet_first_layer(isa, algo):
     # AlexNet's 227x227x3 -> 96 11x11 stride 4 at batch 2: 2 x 14 x 14 4x4 tiles of a 57x57x48
     # blocked image, enough to pay for the transforms, so auto runs the blocked Winograd with
-    # the tile the 3x3 rules give that problem (F(4x4) on AVX-512, F(2x2) elsewhere) -- not the
-    # direct path, and the result is that of the explicit blocked run.
+    # the tile the 3x3 rules give that problem (F(4x4) on every ISA) -- not the direct path, and
+    # the result is that of the explicit blocked run.
     rng = np.random.default_rng(9)
     x, w = rand(rng, (2, 227, 227, 3)), rand(rng, (11, 11, 3, 96)) / 19.0
     algo("auto")
@@ -132,7 +132,7 @@ def test_auto_takes_it_for_alexnet_first_layer(isa, algo):
     xb, wb = blocked(x, w, 4, ((0, 0), (0, 0)))
     assert xb.shape == (2, 57, 57, 48)
     np.testing.assert_array_equal(y, ops.conv2d(xb, wb))
-    algo("winograd4" if isa == "avx512f" else "winograd")
+    algo("winograd4")
     np.testing.assert_array_equal(y, ops.conv2d(x, w, strides=4))
     # A small strided layer (few tiles) and a stem whose blocked kernel is not 3x3 (7x7 stride
     # 2 -> 4x4) stay on the direct path under auto.

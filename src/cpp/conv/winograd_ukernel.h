@@ -54,12 +54,16 @@ void f32_winograd_out_ukernel_c8__avx2(const float*, int64_t, int64_t, const flo
 void f32_winograd_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, const float*, bool,
                                            float* const*);
 void f32_winograd4_in_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
+void f32_winograd4_in_ukernel_c8__avx2(const float* const*, int64_t, float*, int64_t);
 void f32_winograd4_in_ukernel_c16__avx512f(const float* const*, int64_t, float*, int64_t);
 void f32_winograd4_out_ukernel_c1__scalar(const float*, int64_t, int64_t, const float*, bool,
                                           float* const*);
+void f32_winograd4_out_ukernel_c8__avx2(const float*, int64_t, int64_t, const float*, bool,
+                                        float* const*);
 void f32_winograd4_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, const float*, bool,
                                             float* const*);
 void f32_winograd4_kernel_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);
+void f32_winograd4_kernel_ukernel_c8__avx2(const float*, int64_t, int64_t, float*, int64_t);
 void f32_winograd4_kernel_ukernel_c16__avx512f(const float*, int64_t, int64_t, float*,
                                                int64_t);
 void f32_winograd_kernel_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);

@@ -21,10 +21,9 @@ KernelTable make_table_avx2() {
                        "f32_conv_bwdw_direct_ukernel_x8__avx2"};
   t.conv_winograd = {f32_winograd_in_ukernel_c8__avx2, f32_winograd_out_ukernel_c8__avx2,
                      f32_winograd_kernel_ukernel_c8__avx2};
-  // No AVX2 F(4x4, 3x3) transforms: the scalar ones would cost more than the saved GEMM work.
-  t.conv_winograd.input4 = nullptr;
-  t.conv_winograd.output4 = nullptr;
-  t.conv_winograd.kernel4 = nullptr;
+  t.conv_winograd.input4 = f32_winograd4_in_ukernel_c8__avx2;
+  t.conv_winograd.output4 = f32_winograd4_out_ukernel_c8__avx2;
+  t.conv_winograd.kernel4 = f32_winograd4_kernel_ukernel_c8__avx2;
   // 4x6 panel kernels: the 6x16 GEMM kernel's 6-row A panels written as whole vectors.
   t.conv_winograd_wgrad = {f32_winograd_wgrad_dy_ukernel_c8__avx2,
                            f32_winograd_wgrad_out_ukernel_c8__avx2,
