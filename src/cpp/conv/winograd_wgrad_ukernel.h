@@ -74,10 +74,14 @@ void f32_winograd_wgrad_in_ukernel_4x12__avx512f(const float* const*, int64_t, i
 void f32_winograd_wgrad_dy_ukernel_4x12__avx512f(const float* const*, int64_t, int64_t, float*,
                                                  int64_t);
 void f32_winograd4_wgrad_dy_ukernel_c1__scalar(const float* const*, int64_t, float*, int64_t);
+void f32_winograd4_wgrad_dy_ukernel_c8__avx2(const float* const*, int64_t, float*, int64_t);
 void f32_winograd4_wgrad_dy_ukernel_c16__avx512f(const float* const*, int64_t, float*, int64_t);
+void f32_winograd4_wgrad_in_ukernel_4x6__avx2(const float* const*, int64_t, int64_t, float*,
+                                              int64_t);
 void f32_winograd4_wgrad_in_ukernel_4x12__avx512f(const float* const*, int64_t, int64_t, float*,
                                                   int64_t);
 void f32_winograd4_wgrad_out_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);
+void f32_winograd4_wgrad_out_ukernel_c8__avx2(const float*, int64_t, int64_t, float*, int64_t);
 void f32_winograd4_wgrad_out_ukernel_c16__avx512f(const float*, int64_t, int64_t, float*,
                                                   int64_t);
 void f32_winograd_wgrad_out_ukernel_c1__scalar(const float*, int64_t, int64_t, float*, int64_t);

@@ -29,8 +29,9 @@ KernelTable make_table_avx2() {
                            f32_winograd_wgrad_out_ukernel_c8__avx2,
                            f32_winograd_wgrad_in_ukernel_4x6__avx2,
                            f32_winograd_wgrad_dy_ukernel_4x6__avx2, 6};
-  t.conv_winograd_wgrad.dy_f4 = nullptr;  // no AVX2 F(4x4, 3x3) input transform either
-  t.conv_winograd_wgrad.output_f4 = nullptr;
+  t.conv_winograd_wgrad.dy_f4 = f32_winograd4_wgrad_dy_ukernel_c8__avx2;
+  t.conv_winograd_wgrad.output_f4 = f32_winograd4_wgrad_out_ukernel_c8__avx2;
+  t.conv_winograd_wgrad.input4_f4 = f32_winograd4_wgrad_in_ukernel_4x6__avx2;
   t.pool.maxpool = f32_maxpool2d_ukernel_c8__avx2;
   t.pool.maxpool_bwd = f32_maxpool2d_bwd_ukernel_c8__avx2;
   t.pool.maxpool_name = "f32_maxpool2d_ukernel_c8__avx2";
