@@ -21,6 +21,8 @@ __all__ = [
 
 
 def _check_int(v, name, op, minimum):
+    if type(v) is int and v >= minimum:  # the common case, without the ABC check below
+        return v
     # bool is an int subclass in Python, but True as a stride is always a bug.
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise TypeError(
@@ -39,6 +41,8 @@ def normalize_pair(value, name, op, minimum=1):
     wrong length or a value below `minimum` (1 by default: strides, pool sizes,
     kernel sizes and dilation must be positive; pass minimum=0 for paddings).
     """
+    if type(value) is tuple and len(value) == 2:  # the common case: a pair, checked below
+        return (_check_int(value[0], name, op, minimum), _check_int(value[1], name, op, minimum))
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):

@@ -158,6 +158,11 @@ class InputSpec:
 
 
 # attributes never scanned for sub-layers / variables
+# Attribute values that can hold no Layer or Variable: skipped by type before any isinstance.
+_PLAIN_TYPES = frozenset({bool, int, float, complex, str, bytes, type(None), np.ndarray,
+                          np.float32, np.float64, np.int64, np.int32, type(len),
+                          type(lambda: None)})
+
 _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_call_sig", "input_spec",
                         "_last_output_shape", "_batch_input_shape", "optimizer",
                         "compiled_loss", "compiled_metrics", "history", "_loss_obj",
@@ -360,23 +365,30 @@ class Layer:
         """(layers, variables) assigned to attributes, in assignment order, depth one into
         lists/tuples/dicts."""
         layers, variables = [], []
-        own = {id(v) for v, _ in self._own_weights}
+        own = None  # ids of this layer's own weights, built on the first Variable met
+        plain = _PLAIN_TYPES
 
         def visit(v, depth):
+            nonlocal own
             if isinstance(v, Layer):
                 layers.append(v)
             elif isinstance(v, Variable):
+                if own is None:
+                    own = {id(w) for w, _ in self._own_weights}
                 if id(v) not in own:
                     variables.append(v)
             elif depth < 2 and isinstance(v, (list, tuple)):
                 for item in v:
-                    visit(item, depth + 1)
+                    if type(item) not in plain:
+                        visit(item, depth + 1)
             elif depth < 2 and isinstance(v, dict):
                 for item in v.values():
-                    visit(item, depth + 1)
+                    if type(item) not in plain:
+                        visit(item, depth + 1)
 
         for key, v in self.__dict__.items():
-            if key in _UNTRACKED or key == "_own_weights":
+            # most attributes (flags, sizes, names, arrays) are skipped by type
+            if type(v) in plain or key in _UNTRACKED or key == "_own_weights":
                 continue
             visit(v, 0)
         return layers, variables
@@ -401,9 +413,26 @@ class Layer:
 
     def _all_weights(self):
         """(variable, counts_as_trainable) for this layer then its sub-layers, no duplicates."""
+        # The layers in _flatten_layers' order, each layer's attributes scanned once for both
+        # its sub-layers and its attribute Variables (twice per layer, plus isinstance on every
+        # attribute, made `model.variables` ~4% of a lab CNN training step on one thread).
+        visited, layers, extras = set(), [], {}
+
+        def walk(layer):
+            if id(layer) in visited:
+                return
+            visited.add(id(layer))
+            layers.append(layer)
+            children, extras[id(layer)] = layer._tracked_children()
+            if type(layer)._sub_layers is not Layer._sub_layers:
+                children = layer._sub_layers()
+            for child in children:
+                walk(child)
+
+        walk(self)
         seen, out = set(), []
-        for layer in self._flatten_layers():
-            extra = layer._tracked_children()[1]
+        for layer in layers:
+            extra = extras[id(layer)]
             items = [(v, wants and layer._trainable) for v, wants in layer._own_weights]
             items += [(v, v.trainable and layer._trainable) for v in extra]
             # within a layer: trainable first, then non-trainable (Keras order)
