@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import fastconv
 from fastconv import _core, ops, reference
@@ -81,6 +83,48 @@ def test_equals_winograd_on_the_blocked_image_and_matches_reference(isa, algo, r
     bound = winograd_bound(np.abs(xb), np.abs(wb), ((0, 0), (0, 0)), y.shape[1:3],
                            np.abs(b), m=tile_of(name, isa))
     assert_within(y, expected, bound, f"{name} [{isa}] {case}")
+
+
+@st.composite
+def s2d_configs(draw):
+    """Strides 2..4 with every kernel size whose blocked kernel is 3x3 (2s+1 .. 3s, either
+    axis), C 1..6, F around the SIMD widths, batch 1..3, small images (smaller than the kernel
+    with enough padding), 'valid' / 'same' / explicit asymmetric pads up to the kernel size."""
+    s = draw(st.integers(2, 4))
+    kh, kw = draw(st.integers(2 * s + 1, 3 * s)), draw(st.integers(2 * s + 1, 3 * s))
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 6))
+    f = draw(st.one_of(st.integers(1, 40), st.sampled_from([8, 16, 17, 32, 33])))
+    mode = draw(st.sampled_from(["valid", "same", "explicit"]))
+    if mode == "explicit":
+        pads = ((draw(st.integers(0, kh - 1)), draw(st.integers(0, kh - 1))),
+                (draw(st.integers(0, kw - 1)), draw(st.integers(0, kw - 1))))
+        h = draw(st.integers(max(1, kh - sum(pads[0])), 3 * kh))
+        w = draw(st.integers(max(1, kw - sum(pads[1])), 3 * kw))
+        padding = pads
+    elif mode == "valid":
+        h, w = draw(st.integers(kh, 3 * kh)), draw(st.integers(kw, 3 * kw))
+        padding = "valid"
+    else:
+        h, w = draw(st.integers(1, 3 * kh)), draw(st.integers(1, 3 * kw))
+        padding = "same"
+    return (n, h, w, c), (kh, kw, f), s, padding
+
+
+@pytest.mark.parametrize("name", ALGOS)
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cfg=s2d_configs(), seed=st.integers(0, 2**31))
+def test_random_shapes_equal_the_blocked_winograd(isa, algo, name, cfg, seed):
+    algo(name)
+    x, w, b, s, padding, pads = _case(np.random.default_rng(seed), cfg)
+    y = ops.conv2d(x, w, b, strides=s, padding=padding)
+    xb, wb = blocked(x, w, s, pads)
+    np.testing.assert_array_equal(y, ops.conv2d(xb, wb, b, padding="valid"),
+                                  err_msg=f"[{isa}] {name} {cfg}")
+    expected = reference.conv2d(x, w, b, strides=s, padding=padding)
+    bound = winograd_bound(np.abs(xb), np.abs(wb), ((0, 0), (0, 0)), y.shape[1:3], np.abs(b),
+                           m=tile_of(name, isa))
+    assert_within(y, expected, bound, f"{name} [{isa}] {cfg}")
 
 
 def test_direct_is_unchanged(isa, algo, rng):
