@@ -5,30 +5,20 @@
 // Contract: conv/winograd_wgrad_ukernel.h (same per-lane operation order as the scalar kernel).
 #include <immintrin.h>
 
+#include "conv/winograd_panel_avx2.h"
 #include "conv/winograd_wgrad_ukernel.h"
 
 namespace fastconv {
 
 void f32_winograd_wgrad_dy_ukernel_4x6__avx2(const float* const* e, int64_t f0, int64_t f,
                                              float* out, int64_t ldo) {
-  const int a[3] = {6, 4, 2};
-  const int64_t first_f[3] = {0, 2, 4};
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  for (int j = 0; j < 3; ++j) {
+  for (int j = 0; j < 3; ++j) {  // the panel's 3 vectors (conv/winograd_panel_avx2.h)
     const int ta = j, tb = j + 1;
-    const __m256i va = _mm256_set1_epi32(a[j]);
-    const __m256i ma = _mm256_and_si256(
-        _mm256_cmpgt_epi32(va, lane),
-        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(f - first_f[j])), lane));
-    const __m256i mb = _mm256_andnot_si256(
-        _mm256_cmpgt_epi32(va, lane),
-        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(f + a[j])), lane));
-    const int64_t oa = f0 + first_f[j], ob = f0 - a[j];
+    const Panel4x6Lanes lanes = panel4x6_lanes(j, f0, f);
     __m256 ev[4];
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k)
-      ev[k] = _mm256_or_ps(_mm256_maskload_ps(e[ta * 4 + k] + oa, ma),
-                           _mm256_maskload_ps(e[tb * 4 + k] + ob, mb));
+      ev[k] = panel4x6_load(e[ta * 4 + k], e[tb * 4 + k], lanes);
     const __m256 s0[4] = {ev[0], _mm256_add_ps(ev[0], ev[2]), _mm256_sub_ps(ev[0], ev[2]), ev[2]};
     const __m256 s1[4] = {ev[1], _mm256_add_ps(ev[1], ev[3]), _mm256_sub_ps(ev[1], ev[3]), ev[3]};
     float* o = out + 8 * j;

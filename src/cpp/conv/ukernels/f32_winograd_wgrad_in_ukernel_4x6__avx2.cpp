@@ -8,29 +8,16 @@
 // input transform).
 #include <immintrin.h>
 
+#include "conv/winograd_panel_avx2.h"
 #include "conv/winograd_wgrad_ukernel.h"
 
 namespace fastconv {
 
 void f32_winograd_wgrad_in_ukernel_4x6__avx2(const float* const* d, int64_t c0, int64_t c,
                                              float* v, int64_t ldv) {
-  // Vector j covers panel floats [8 j, 8 j + 8): tile (8 j + l) / 6, channel (8 j + l) % 6.
-  // vector 0: tile 0 ch 0-5 | tile 1 ch 0-1;  vector 1: tile 1 ch 2-5 | tile 2 ch 0-3;
-  // vector 2: tile 2 ch 4-5 | tile 3 ch 0-5. First part: lanes [0, a), second: [a, 8).
-  const int a[3] = {6, 4, 2};
-  const int64_t first_ch[3] = {0, 2, 4};
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  for (int j = 0; j < 3; ++j) {
+  for (int j = 0; j < 3; ++j) {  // the panel's 3 vectors (conv/winograd_panel_avx2.h)
     const int ta = j, tb = j + 1;
-    // First part: lane < a and first_ch + lane < c; second: lane >= a and lane - a < c.
-    const __m256i va = _mm256_set1_epi32(a[j]);
-    const __m256i ma = _mm256_and_si256(
-        _mm256_cmpgt_epi32(va, lane),
-        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(c - first_ch[j])), lane));
-    const __m256i mb = _mm256_andnot_si256(
-        _mm256_cmpgt_epi32(va, lane),
-        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(c + a[j])), lane));
-    const int64_t oa = c0 + first_ch[j], ob = c0 - a[j];
+    const Panel4x6Lanes lanes = panel4x6_lanes(j, c0, c);
     __m256 t[4][4];
 #pragma GCC unroll 4
     for (int q = 0; q < 4; ++q) {
@@ -38,8 +25,7 @@ void f32_winograd_wgrad_in_ukernel_4x6__avx2(const float* const* d, int64_t c0, 
 #pragma GCC unroll 4
       for (int r = 0; r < 4; ++r) {
         const int k = r * 4 + q;
-        dv[r] = _mm256_or_ps(_mm256_maskload_ps(d[ta * 16 + k] + oa, ma),
-                             _mm256_maskload_ps(d[tb * 16 + k] + ob, mb));
+        dv[r] = panel4x6_load(d[ta * 16 + k], d[tb * 16 + k], lanes);
       }
       t[0][q] = _mm256_sub_ps(dv[0], dv[2]);
       t[1][q] = _mm256_add_ps(dv[1], dv[2]);
