@@ -157,12 +157,12 @@ class InputSpec:
                 f"ndim={len(shape)}. Full shape received: {shape_str(tuple(shape))}")
 
 
-# attributes never scanned for sub-layers / variables
 # Attribute values that can hold no Layer or Variable: skipped by type before any isinstance.
 _PLAIN_TYPES = frozenset({bool, int, float, complex, str, bytes, type(None), np.ndarray,
                           np.float32, np.float64, np.int64, np.int32, type(len),
                           type(lambda: None)})
 
+# attributes never scanned for sub-layers / variables
 _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_call_sig", "input_spec",
                         "_last_output_shape", "_batch_input_shape", "optimizer",
                         "compiled_loss", "compiled_metrics", "history", "_loss_obj",
