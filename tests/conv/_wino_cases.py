@@ -10,15 +10,16 @@ from fastconv._geometry import resolve_padding
 from assertions import gemm_error_bound
 
 # Output tile m -> (B^T, G, A^T, rounded steps outside the C-long product). F(2x2, 3x3): each V
-# element sums 4 inputs in 2 rounded steps, U is rounded once from float64, each Y element sums
-# 9 M elements in 2 x 2 steps, then the bias: 2 + 1 + 4 + 1 = 8. F(4x4, 3x3): V takes at most 3
+# element sums 4 inputs in 2 rounded steps, U takes at most 2 per pass in float32 (exact factors
+# 1/2 and 1/4 aside), each Y element sums 9 M elements in 2 x 2 steps, then the bias:
+# 2 + 4 + 4 + 1 = 11. F(4x4, 3x3): V takes at most 3
 # rounded steps per 1-D pass (6, products by 2, 4, 5 included), U one, Y at most 4 per pass
 # (8), the bias one: 16.
 TRANSFORMS = {
     2: (np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64),
         np.array([[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]], np.float64),
         np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float64),
-        8),
+        11),
     4: (np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
                   [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], np.float64),
         np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],

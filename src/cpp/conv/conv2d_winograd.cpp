@@ -36,6 +36,7 @@
 
 #include "common/buffer.h"
 #include "common/parallel.h"
+#include "common/task_pool.h"
 #include "conv/conv_winograd.h"
 #include "dispatch/table.h"
 
@@ -56,6 +57,8 @@ constexpr int kScratchBlock = 7;
 // keeps at least two row-tiles (ResNet's 14x14x256 -> 256: 12 tiles a block were 5% slower).
 constexpr int64_t kBlockFloats = int64_t{1} << 17;
 constexpr int64_t kLargeU = int64_t{1} << 19;  // floats (2 MiB)
+// Below this many flops a one-block job runs on the task pool (as conv2d_fwd's small jobs).
+constexpr double kPoolMaxFlops = 6.4e7;
 
 // Atomic: Python threads may run convolutions (GIL released) while another one reads it.
 std::atomic<ConvAlgo> g_algo{ConvAlgo::kAuto};
@@ -73,7 +76,7 @@ void read_env_once() {
   });
 }
 
-// U = G g G^T for every (c, f) (the table's kernel transform, float64 rounded once), into
+// U = G g G^T for every (c, f) (the table's kernel transform), into
 // u[(xi * npanels + jp) * C * NR + c * NR + j] = U_xi(c, jp * NR + j), zero past F, for the P
 // positions xi (16 for F(2x2, 3x3), 36 for F(4x4, 3x3)). tmp: P * F floats. One channel at a
 // time through tmp: the P destination rows are npanels * C * NR floats apart (often a multiple
@@ -107,6 +110,156 @@ void transform_kernel(WinogradKernelFn kernel, int P, const float* w, int64_t C,
         for (; j < NR; ++j) dst[j] = 0.0f;  // the microkernel reads whole packed panels
       }
   }
+}
+
+
+// Tile geometry of one forward call: m x m output tiles from alpha x alpha input patches.
+struct Tiles {
+  int m = 2, alpha = 4, P = 16;
+  int64_t th_n = 0, tw_n = 0;
+  int64_t patch_off[36];  // offsets of the P patch pixels from the patch's top-left pixel
+  Tiles(const ConvShape& s, int m_) : m(m_), alpha(m_ + 2), P((m_ + 2) * (m_ + 2)) {
+    th_n = (s.oh + m - 1) / m;
+    tw_n = (s.ow + m - 1) / m;
+    for (int a = 0; a < alpha; ++a)
+      for (int b = 0; b < alpha; ++b) patch_off[a * alpha + b] = (a * s.w + b) * s.c;
+  }
+};
+
+// Input transform of tiles [t0, t0 + tb): V_xi row i (C floats at v + xi * vs + i * C) from
+// tile t0 + i's patch. zeros: C zeros (pixels outside the image).
+void input_tiles(const ConvShape& s, const Tiles& g, WinogradInFn input, const float* x,
+                 const float* zeros, int64_t t0, int64_t tb, float* v, int64_t vs) {
+  const int64_t C = s.c, H = s.h, W = s.w;
+  const float* ptrs[36];
+  // (n, th, tw) of tile t0 + i, advanced incrementally.
+  int64_t n = t0 / (g.th_n * g.tw_n), th = t0 / g.tw_n % g.th_n, tw = t0 % g.tw_n;
+  for (int64_t i = 0; i < tb; ++i) {
+    const int64_t ih0 = g.m * th - s.pt, iw0 = g.m * tw - s.pl;
+    const float* img = x + n * H * W * C;
+    if (ih0 >= 0 && ih0 + g.alpha - 1 < H && iw0 >= 0 && iw0 + g.alpha - 1 < W) {
+      const float* base = img + (ih0 * W + iw0) * C;
+      for (int k = 0; k < g.P; ++k) ptrs[k] = base + g.patch_off[k];
+    } else {
+      for (int a = 0; a < g.alpha; ++a) {
+        const int64_t ih = ih0 + a;
+        for (int b = 0; b < g.alpha; ++b) {
+          const int64_t iw = iw0 + b;
+          ptrs[a * g.alpha + b] =
+              (ih >= 0 && ih < H && iw >= 0 && iw < W) ? img + (ih * W + iw) * C : zeros;
+        }
+      }
+    }
+    input(ptrs, C, v + i * C, vs);
+    if (++tw == g.tw_n) {
+      tw = 0;
+      if (++th == g.th_n) th = 0, ++n;
+    }
+  }
+}
+
+// Output transform of tiles [t0, t0 + tb) for filters [j0, j0 + nf): tile t0 + i's P products
+// are at mb + xi * ms + i * ldr. Outputs past the bottom/right edge go to `dummy` (nf floats).
+void output_tiles(const ConvShape& s, const Tiles& g, WinogradOutFn output, const float* mb,
+                  int64_t ldr, int64_t ms, int64_t j0, int64_t nf, const float* bias, bool relu,
+                  float* dummy, int64_t t0, int64_t tb, float* y) {
+  const int64_t F = s.f, OH = s.oh, OW = s.ow;
+  float* yp[16];
+  int64_t n = t0 / (g.th_n * g.tw_n), th = t0 / g.tw_n % g.th_n, tw = t0 % g.tw_n;
+  for (int64_t i = 0; i < tb; ++i) {
+    const int64_t oh = g.m * th, ow = g.m * tw;
+    for (int a = 0; a < g.m; ++a)
+      for (int b = 0; b < g.m; ++b)
+        yp[a * g.m + b] = oh + a < OH && ow + b < OW
+                              ? y + ((n * OH + oh + a) * OW + ow + b) * F + j0
+                              : dummy;  // clipped: written, never read
+    output(mb + i * ldr, ms, nf, bias ? bias + j0 : nullptr, relu, yp);
+    if (++tw == g.tw_n) {
+      tw = 0;
+      if (++th == g.th_n) th = 0, ++n;
+    }
+  }
+}
+
+// Every tile in one block (batch-1 layers, small images): the kernel transform moves into the
+// loop over weight panels. The blocked path below builds U for all P positions and all F
+// filters up front (P C F floats: 0.5 MB for the lab's 7x7x64 -> 128 under F(2x2, 3x3), 16 MB
+// for ResNet's 7x7x512 -> 512) and then streams it once through the GEMMs, because only a few
+// tiles share it. Here a task owns one panel of NR filters: it transforms depth chunks of that
+// panel into a buffer that stays in L1/L2 (P x KC x NR floats) and runs the P GEMMs on each
+// chunk at once, so U is never written out and read back and the panels give threads work to
+// share. The same transform calls, the same microkernel calls over the same depth chunks and
+// row tiles, and the same output transform (per panel instead of all filters at once) as the
+// blocked path: y is bit-identical to it, for any thread count.
+void winograd_one_block(const ConvShape& s, const Tiles& g, WinogradKernelFn ktransform,
+                        WinogradInFn input, WinogradOutFn output, const float* x,
+                        const float* w, const float* bias, bool relu, float* y) {
+  const int64_t C = s.c, F = s.f, P = g.P;
+  const int64_t T = s.n * g.th_n * g.tw_n;
+  const GemmKernel& kern = active_table().gemm;
+  const int MR = kern.mr, NR = kern.nr;
+  const int64_t npanels = (F + NR - 1) / NR;
+  const int64_t KC = std::min<int64_t>(kern.kc, C);
+  const bool a_in_place = kern.strided_a;
+
+  // V on the calling thread (P matrices T x C, 16 floats more than whole rows apart so the
+  // P store streams do not share an L1 set), then C zeros for padding pixels.
+  const int64_t vs = T * C + 16;
+  float* vbuf = thread_scratch(kScratchBlock, static_cast<size_t>(P * vs + C));
+  float* zeros = vbuf + P * vs;
+  std::fill(zeros, zeros + C, 0.0f);
+  input_tiles(s, g, input, x, zeros, 0, T, vbuf, vs);
+
+  // Per task: U chunk (P x (KC x NR) + 16), M panel (P x (T x NR) + 16), packed A, dummy row.
+  const int64_t us = KC * NR + 16, msp = T * NR + 16;
+  const int64_t a_size = a_in_place ? 0 : (MR * KC + 15) / 16 * 16;
+  const size_t task_floats = static_cast<size_t>(P * (us + msp) + a_size + NR);
+  auto panel_task = [&](int64_t jp) {
+    float* ub = thread_scratch(kScratchU, task_floats);
+    float* mp = ub + P * us;
+    float* apack = mp + P * msp;
+    float* dummy = apack + a_size;
+    const int64_t j0 = jp * NR;
+    const int nj = static_cast<int>(std::min<int64_t>(NR, F - j0));
+    if (nj < NR)  // the transform writes nj columns; the microkernel reads whole panel rows
+      for (int64_t r = 0; r < P * KC; ++r) {
+        float* row = ub + (r / KC) * us + (r % KC) * NR;
+        std::fill(row + nj, row + NR, 0.0f);
+      }
+    UkernelParams params;
+    for (int64_t pc = 0; pc < C; pc += KC) {
+      const int64_t kc = std::min(KC, C - pc);
+      for (int64_t c = pc; c < pc + kc; ++c)
+        ktransform(w + c * F + j0, C * F, nj, ub + (c - pc) * NR, us);
+      params.beta = pc == 0 ? 0.0f : 1.0f;  // depth chunks after the first accumulate
+      for (int64_t xi = 0; xi < P; ++xi) {
+        const float* v_xi = vbuf + xi * vs;
+        for (int64_t i0 = 0; i0 < T; i0 += MR) {
+          const int mr = static_cast<int>(std::min<int64_t>(MR, T - i0));
+          const float* a_panel = v_xi + i0 * C + pc;
+          if (a_in_place) {
+            params.lda = C;
+          } else {
+            params.lda = 0;
+            active_table().packt(a_panel, C, mr, kc, MR, apack);
+            a_panel = apack;
+          }
+          kern.ukernel(kc, a_panel, ub + xi * us, NR, mp + xi * msp + i0 * NR, NR, mr, nj,
+                       params);
+        }
+      }
+    }
+    output_tiles(s, g, output, mp, NR, msp, j0, nj, bias, relu, dummy, 0, T, y);
+  };
+
+  const double flops = 2.0 * P * T * C * F;
+  const int nt = static_cast<int>(std::min<int64_t>(threads_for(flops, 1.0e6), npanels));
+  if (nt > 1 && flops <= kPoolMaxFlops) {
+    run_tasks(npanels, nt, panel_task);  // no team barrier for a job of a few microseconds
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+  for (int64_t jp = 0; jp < npanels; ++jp) panel_task(jp);
 }
 
 }  // namespace
@@ -192,32 +345,36 @@ bool conv_use_winograd(const ConvShape& s) { return conv_winograd_tile(s) != 0; 
 // x (N,H,W,C), w (3,3,C,F), bias (F) or null -> y (N,OH,OW,F).
 void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const float* w,
                          const float* bias, bool relu, float* y) {
-  const int64_t C = s.c, F = s.f, OH = s.oh, OW = s.ow, H = s.h, W = s.w;
+  const int64_t C = s.c, F = s.f;
   const ConvWinogradKernels& wk = active_table().conv_winograd;
   // Output tile m x m from an (m + 2) x (m + 2) input patch; P transformed positions.
-  const int m = tile == 4 && wk.input4 != nullptr ? 4 : 2;
-  const int alpha = m + 2, P = alpha * alpha;
-  const WinogradInFn input = m == 4 ? wk.input4 : wk.input;
-  const WinogradOutFn output = m == 4 ? wk.output4 : wk.output;
-  const int64_t th_n = (OH + m - 1) / m, tw_n = (OW + m - 1) / m;
-  const int64_t T = s.n * th_n * tw_n;
+  const Tiles g(s, tile == 4 && wk.input4 != nullptr ? 4 : 2);
+  const int P = g.P;
+  const WinogradInFn input = g.m == 4 ? wk.input4 : wk.input;
+  const WinogradOutFn output = g.m == 4 ? wk.output4 : wk.output;
+  const WinogradKernelFn ktransform = g.m == 4 ? wk.kernel4 : wk.kernel;
+  const int64_t T = s.n * g.th_n * g.tw_n;
   if (T == 0) return;
   const GemmKernel& kern = active_table().gemm;
   const int MR = kern.mr, NR = kern.nr;
   const int64_t npanels = (F + NR - 1) / NR;
   const int64_t KC = std::min<int64_t>(kern.kc, C);
 
+  // Tiles per block: V + M within the L2 budget, whole microkernel row-tiles.
+  int64_t TB = kBlockFloats / (P * (C + F));
+  TB = std::max<int64_t>(P * C * F > kLargeU ? 2 * MR : MR, TB / MR * MR);
+  if (T <= TB) {
+    winograd_one_block(s, g, ktransform, input, output, x, w, bias, relu, y);
+    return;
+  }
+  const int64_t nblocks = (T + TB - 1) / TB;
+
   // U, then a zero row for padding pixels, then the kernel transform's staging rows.
   float* u = thread_scratch(kScratchU, static_cast<size_t>(P * npanels * C * NR + C + P * F));
   float* zeros = u + P * npanels * C * NR;
   std::fill(zeros, zeros + C, 0.0f);
-  transform_kernel(m == 4 ? wk.kernel4 : wk.kernel, P, w, C, F, NR, zeros + C, u);
+  transform_kernel(ktransform, P, w, C, F, NR, zeros + C, u);
 
-  // Tiles per block: V + M within the L2 budget, whole microkernel row-tiles.
-  int64_t TB = kBlockFloats / (P * (C + F));
-  TB = std::max<int64_t>(P * C * F > kLargeU ? 2 * MR : MR, TB / MR * MR);
-  TB = std::min<int64_t>(TB, (T + MR - 1) / MR * MR);
-  const int64_t nblocks = (T + TB - 1) / TB;
   // Kernels that can read V_xi in place skip the packing (measured 10-20% faster on AVX-512).
   const bool a_in_place = kern.strided_a;
   const int nt = static_cast<int>(std::max<int64_t>(
@@ -229,10 +386,6 @@ void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const flo
   // are 16 floats more than a whole number of rows apart, so the transforms' P streams do not
   // alias in L1 either.
   const int64_t vs = TB * C + 16, ms = TB * F + 16;
-  // Offsets of the P patch pixels from the patch's top-left pixel, for patches inside x.
-  int64_t patch_off[36];
-  for (int a = 0; a < alpha; ++a)
-    for (int b = 0; b < alpha; ++b) patch_off[a * alpha + b] = (a * W + b) * C;
 
 #pragma omp parallel num_threads(nt)
   {
@@ -244,37 +397,12 @@ void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const flo
     float* mbuf = vbuf + P * vs;
     float* apack = mbuf + P * ms;
     float* dummy = apack + a_size;
-    const float* ptrs[36];
-    float* yp[16];
     UkernelParams params;
 
 #pragma omp for schedule(dynamic, 1)
     for (int64_t blk = 0; blk < nblocks; ++blk) {
       const int64_t t0 = blk * TB, tb = std::min(TB, T - t0);
-      // Input transform. (n, th, tw) of tile t0 + i, advanced incrementally.
-      int64_t n = t0 / (th_n * tw_n), th = t0 / tw_n % th_n, tw = t0 % tw_n;
-      for (int64_t i = 0; i < tb; ++i) {
-        const int64_t ih0 = m * th - s.pt, iw0 = m * tw - s.pl;
-        const float* img = x + n * H * W * C;
-        if (ih0 >= 0 && ih0 + alpha - 1 < H && iw0 >= 0 && iw0 + alpha - 1 < W) {
-          const float* base = img + (ih0 * W + iw0) * C;
-          for (int k = 0; k < P; ++k) ptrs[k] = base + patch_off[k];
-        } else {
-          for (int a = 0; a < alpha; ++a) {
-            const int64_t ih = ih0 + a;
-            for (int b = 0; b < alpha; ++b) {
-              const int64_t iw = iw0 + b;
-              ptrs[a * alpha + b] =
-                  (ih >= 0 && ih < H && iw >= 0 && iw < W) ? img + (ih * W + iw) * C : zeros;
-            }
-          }
-        }
-        input(ptrs, C, vbuf + i * C, vs);
-        if (++tw == tw_n) {
-          tw = 0;
-          if (++th == th_n) th = 0, ++n;
-        }
-      }
+      input_tiles(s, g, input, x, zeros, t0, tb, vbuf, vs);
       // P GEMMs M_xi = V_xi . U_xi.
       for (int xi = 0; xi < P; ++xi) {
         const float* v_xi = vbuf + xi * vs;
@@ -302,21 +430,7 @@ void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const flo
           }
         }
       }
-      // Output transform, clipped at the bottom/right edge.
-      n = t0 / (th_n * tw_n), th = t0 / tw_n % th_n, tw = t0 % tw_n;
-      for (int64_t i = 0; i < tb; ++i) {
-        const int64_t oh = m * th, ow = m * tw;
-        for (int a = 0; a < m; ++a)
-          for (int b = 0; b < m; ++b)
-            yp[a * m + b] = oh + a < OH && ow + b < OW
-                                ? y + ((n * OH + oh + a) * OW + ow + b) * F
-                                : dummy;  // clipped: written, never read
-        output(mbuf + i * F, ms, F, bias, relu, yp);
-        if (++tw == tw_n) {
-          tw = 0;
-          if (++th == th_n) th = 0, ++n;
-        }
-      }
+      output_tiles(s, g, output, mbuf, F, ms, 0, F, bias, relu, dummy, t0, tb, y);
     }
   }
 }

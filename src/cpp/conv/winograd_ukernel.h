@@ -18,7 +18,10 @@
 //   g:  g[(r * 3 + q) * tap_stride + j], tap (r, q) of filter j < n (HWIO rows, offset to the
 //       channel).
 //   u:  u[xi * ldu + j] = (G g_j G^T)[xi / 4][xi % 4], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
-//       computed in float64 in the same order on every ISA and rounded once.
+//       in float32, the same operations on every ISA: G' = 2 G's rows 1 and 2 (no factors)
+//       applied per column of g as t = g0 + g2, t + g1, t - g1, then the same along the rows of
+//       the result (at most two rounded steps per pass), and the exact factors 1/2 or 1/4 last
+//       (no product feeds a sum, so compilers cannot fuse any of it into an FMA).
 #pragma once
 
 #include <cstdint>
