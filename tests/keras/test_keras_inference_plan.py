@@ -222,6 +222,10 @@ def _count_fused(monkeypatch):
 
 
 def test_conv_then_max_pool_run_as_one_call(rng, monkeypatch):
+    # The Python steps (a Sequential whose steps are all native runs them in one
+    # _core.InferencePlan instead, tested in test_keras_native_plan.py).
+    from fastconv.keras.models import sequential
+    monkeypatch.setattr(sequential, "native_plan", lambda shape, steps: None)
     calls = _count_fused(monkeypatch)
     model = _lab_cnn()
     x = _rand(rng, (2, 28, 28, 1))

@@ -652,6 +652,9 @@ def reduce_mean(x, axis=None, keepdims=False) -> Tensor:
 # kernel: the same native call, so the same bits, as conv2d / max_pool2d / dense above, without
 # their per-call argument handling (batch-1 inference of the lab CNN spent ~40% of its time in
 # Python before these). They do not record on tapes.
+#
+# Steps that a native plan (_core.InferencePlan) can run carry `native_op`: (kind, integer
+# arguments) of the same kernel call, to which the layer adds its weight arrays (`native`).
 def conv2d_step(x_shape, w_shape, strides, padding, dilation_rate, activation):
     """(x, w, b) -> y for x of shape x_shape and w of shape w_shape (b may be None)."""
     args, _ = _conv_args(x_shape, w_shape, strides, padding, dilation_rate, activation)
@@ -659,6 +662,7 @@ def conv2d_step(x_shape, w_shape, strides, padding, dilation_rate, activation):
 
     def step(x, w, b):
         return fwd(x, w, b, *args)
+    step.native_op = ("conv", args)
     return step
 
 
@@ -691,6 +695,7 @@ def conv2d_maxpool_step(x_shape, w_shape, strides, padding, dilation_rate, activ
 
     def step(x, w, b):
         return fwd(x, w, b, *args)
+    step.native_op = ("conv_maxpool", args)
     return step
 
 
@@ -701,6 +706,7 @@ def pool2d_step(kind, x_shape, pool_size, strides, padding):
 
     def step(x):
         return fwd(x, *args)
+    step.native = (kind + "pool", (), args)
     return step
 
 
@@ -713,4 +719,21 @@ def dense_step(activation):
         y = empty((x.shape[0], w.shape[1]), _F32)
         gemm(x, w, y, 1.0, 0.0, False, False, b, relu)
         return y
+    step.native_op = ("dense", (relu,))
+    return step
+
+
+def bind_weights(f, kernel, bias):
+    """x -> f(x, kernel, bias) for a step f(x, w, b) of a layer's Variables, reading them on
+    every call; with f's native form (`native`: the Variables' own arrays, which they update in
+    place) when f has one."""
+    if bias is None:
+        def step(x):
+            return f(x, kernel._value, None)
+    else:
+        def step(x):
+            return f(x, kernel._value, bias._value)
+    op = getattr(f, "native_op", None)
+    if op is not None:
+        step.native = (op[0], (kernel._value, None if bias is None else bias._value), op[1])
     return step

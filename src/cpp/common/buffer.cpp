@@ -6,7 +6,7 @@
 namespace fastconv {
 
 float* thread_scratch(int slot, std::size_t count) {
-  constexpr int kSlots = 12;
+  constexpr int kSlots = 14;
   thread_local std::array<AlignedBuffer, kSlots> buffers;
   if (slot < 0 || slot >= kSlots) throw std::out_of_range("thread_scratch: bad slot");
   AlignedBuffer& b = buffers[slot];

@@ -101,9 +101,7 @@ class Conv2D(Layer):
         return self._bind_weights(f)
 
     def _bind_weights(self, f):
-        if self.bias is None:
-            return lambda x: f(x, self.kernel._value, None)
-        return lambda x: f(x, self.kernel._value, self.bias._value)
+        return _fn.bind_weights(f, self.kernel, self.bias)
 
     def _fused_inference_step(self, input_shape, nxt):
         """This convolution and a following max pooling as one kernel call."""

@@ -121,10 +121,8 @@ class Dense(Layer):
         fuse = _fusable_relu(self.activation)
         if len(input_shape) != 2 or not (fuse or self.activation is _acts.linear):
             return _step_via_call(self, input_shape)
-        f = _fn.dense_step("relu" if fuse else None)
-        if self.bias is None:
-            return lambda x: f(x, self.kernel._value, None)
-        return lambda x: f(x, self.kernel._value, self.bias._value)
+        return _fn.bind_weights(_fn.dense_step("relu" if fuse else None), self.kernel,
+                                self.bias)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -150,7 +148,11 @@ class Flatten(Layer):
 
     def _inference_step(self, input_shape):
         out = (input_shape[0], math.prod(input_shape[1:]))
-        return lambda x: x.reshape(out)
+
+        def step(x):
+            return x.reshape(out)
+        step.native = ("reshape", (), out)
+        return step
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
@@ -208,7 +210,10 @@ class Dropout(Layer):
         return ops.dropout(inputs, self.rate, int(rng.integers(0, 2 ** 63 - 1)), True)
 
     def _inference_step(self, input_shape):
-        return lambda x: x  # call() without training returns its input
+        def step(x):
+            return x  # call() without training returns its input
+        step.native = ("identity", (), ())
+        return step
 
     def compute_output_shape(self, input_shape):
         return input_shape

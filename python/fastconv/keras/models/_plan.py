@@ -7,7 +7,14 @@ For one batch-1 image of the lab CNN that Python costs as much as the kernels (~
 one array input whose shape (and dtype) it has already run once through the normal path, it
 runs a plan instead: for each layer, the function its ``_inference_step(input_shape)`` made
 for that shape (geometry resolved, the same native kernel the op would call). Weights are read
-from the layers' Variables on every call, so assign / set_weights / optimizer steps are seen.
+from the layers' Variables (the ones they held when the plan was built) on every call, so
+assign / set_weights / optimizer steps are seen.
+
+A Sequential plan whose every step has a native form (Conv2D with a linear or ReLU activation,
+alone or fused with the MaxPooling2D after it; Max/AveragePooling2D; Flatten; Dropout; Dense
+with a linear or ReLU activation) runs as one call of a _core.InferencePlan: the same kernels
+with the same arguments, so the same bits, without a Python step, a binding call and a new
+array per layer (lab CNN, batch 1 on one thread: 207-209 -> 191-194 us, interleaved A/B).
 
 A plan is only built from layers whose step mirrors their class's call(): a user layer, a
 built-in layer whose call() or __call__ a subclass overrides, or a node with extra call
@@ -21,9 +28,10 @@ step the same way, from its second call with an input shape on (Layer.__call__).
 
 from __future__ import annotations
 
+from fastconv import _core
 from fastconv.keras.layers.base import _has_step, cached_step, layer_step
 
-__all__ = ["fused_step", "layer_step", "run_plan"]
+__all__ = ["fused_step", "layer_step", "native_plan", "run_plan"]
 
 
 def fused_step(layer, nxt, input_shape):
@@ -40,3 +48,12 @@ def run_plan(model, inputs, build):
     must take the normal path. build(x) -> (plan, plan(x)), or (None, None) when some layer
     has no step; a plan maps one float32 C-contiguous array to the model's output."""
     return cached_step(model, "_plans", inputs, build)
+
+
+def native_plan(input_shape, steps):
+    """The steps as one _core.InferencePlan for inputs of input_shape, or None when some step
+    has no native form."""
+    ops = [getattr(step, "native", None) for step in steps]
+    if not ops or any(op is None for op in ops):
+        return None
+    return _core.InferencePlan(list(input_shape), ops)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastconv.autograd.tensor import Tensor, _wrap
 from fastconv.keras.layers.base import KerasTensor, Layer
 from fastconv.keras.layers.core import Input, InputLayer
-from fastconv.keras.models._plan import fused_step, layer_step, run_plan
+from fastconv.keras.models._plan import fused_step, layer_step, native_plan, run_plan
 from fastconv.keras.models.model import Model
 
 __all__ = ["Sequential"]
@@ -110,6 +110,7 @@ class Sequential(Model):
 
     def _build_plan(self, x):
         """(plan, output for x): the layers' inference steps in order (keras/models/_plan.py)."""
+        shape = x.shape
         steps, layers, i = [], self._seq_layers, 0
         while i < len(layers):
             step = layer_step(layers[i], x.shape)
@@ -124,12 +125,17 @@ class Sequential(Model):
             steps.append(step)
             i += 1
 
-        def plan(x):
-            for step in steps:
-                x = step(x)
-            return _wrap(x)
+        native = native_plan(shape, steps)
+        if native is not None:
+            def plan(x):
+                return _wrap(native(x))
+            plan.native = native
+        else:
+            def plan(x):
+                for step in steps:
+                    x = step(x)
+                return _wrap(x)
         return plan, _wrap(x)
-
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
         for layer in self._seq_layers:

@@ -1,0 +1,226 @@
+"""Native inference plans (_core.InferencePlan, built by keras/models/_plan.py): a Sequential
+model whose every inference step has a native form runs its plan as one native call. It calls
+the same kernels with the same arguments as the Python steps, so its output must be the normal
+path's bits; it must see weight changes, fall back to the Python steps where a layer has no
+native form, be safe to call from several threads, and reject bad input with clear errors."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import fastconv as fc
+from fastconv import _core, keras
+from fastconv.keras.models import sequential
+
+
+def _lab_cnn():
+    return keras.Sequential([
+        keras.layers.Conv2D(32, 3, activation=fc.nn.relu, padding="SAME", input_shape=(28, 28, 1)),
+        keras.layers.MaxPool2D(padding="SAME"),
+        keras.layers.Conv2D(64, 3, activation="relu", padding="SAME"),
+        keras.layers.MaxPool2D(padding="SAME"),
+        keras.layers.Conv2D(128, 3, activation="relu", padding="SAME"),
+        keras.layers.MaxPool2D(padding="SAME"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(256, activation="relu"),
+        keras.layers.Dropout(0.4),
+        keras.layers.Dense(10),
+    ])
+
+
+LAB_OPS = ["conv_maxpool"] * 3 + ["reshape", "dense", "identity", "dense"]
+
+
+def _normal(model, x):
+    with fc.GradientTape():  # a recording tape keeps the normal path
+        return model(x, training=False).numpy()
+
+
+def _native(model, x):
+    plan = model.__dict__.get("_plans", {}).get((x.shape, x.dtype))
+    return getattr(plan, "native", None)
+
+
+def _run(model, x):
+    """The third call: the first takes the normal path, the second builds the plan."""
+    model(x), model(x)
+    return model(x, training=False).numpy()
+
+
+def _rand(rng, shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 100])
+def test_lab_cnn_runs_natively_with_the_normal_paths_bits(isa, rng, batch):
+    model = _lab_cnn()
+    x = _rand(rng, (batch, 28, 28, 1))
+    y = _run(model, x)
+    native = _native(model, x)
+    assert native is not None and native.ops == LAB_OPS
+    assert native.input_shape == [batch, 28, 28, 1] and native.output_shape == [batch, 10]
+    np.testing.assert_array_equal(y, _normal(model, x))
+
+
+def test_native_plan_equals_the_python_steps(rng, monkeypatch):
+    model = _lab_cnn()
+    x = _rand(rng, (3, 28, 28, 1))
+    native = _run(model, x)
+    python = _lab_cnn()
+    python.set_weights(model.get_weights())
+    monkeypatch.setattr(sequential, "native_plan", lambda shape, steps: None)
+    np.testing.assert_array_equal(_run(python, x), native)
+    assert _native(python, x) is None
+
+
+MODELS = {
+    # every native step kind, with and without bias, linear and ReLU, strides, dilation,
+    # 'valid' and 'same', pooling not after a convolution, odd channel counts
+    "lenet": lambda: keras.Sequential([
+        keras.layers.Conv2D(6, 5, padding="same", activation="relu", input_shape=(20, 18, 3)),
+        keras.layers.AveragePooling2D(2),
+        keras.layers.Conv2D(16, 5, activation="relu", use_bias=False),
+        keras.layers.MaxPooling2D(2, strides=1, padding="same"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(30, activation="relu"),
+        keras.layers.Dense(7, use_bias=False),
+    ]),
+    "strided": lambda: keras.Sequential([
+        keras.layers.Conv2D(9, 3, strides=2, input_shape=(17, 15, 5)),
+        keras.layers.Conv2D(11, 3, dilation_rate=2, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(3, strides=2),
+        keras.layers.Dropout(0.5),
+        keras.layers.MaxPooling2D(2, padding="same"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(5),
+    ]),
+    "conv_only": lambda: keras.Sequential([
+        keras.layers.Conv2D(8, 3, padding="same", input_shape=(6, 7, 2)),
+    ]),
+}
+MODEL_OPS = {
+    "lenet": ["conv", "avgpool", "conv_maxpool", "reshape", "dense", "dense"],
+    "strided": ["conv", "conv_maxpool", "identity", "maxpool", "reshape", "dense"],
+    "conv_only": ["conv"],
+}
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("batch", [1, 4])
+def test_models_of_every_native_step(rng, name, batch):
+    model = MODELS[name]()
+    x = _rand(rng, (batch,) + tuple(model.input_shape[1:]))
+    y = _run(model, x)
+    assert _native(model, x).ops == MODEL_OPS[name]
+    np.testing.assert_array_equal(y, _normal(model, x))
+
+
+def test_reshapes_only_copy_the_input(rng):
+    model = keras.Sequential([keras.layers.Flatten(input_shape=(3, 4, 2)),
+                              keras.layers.Dropout(0.2)])
+    x = _rand(rng, (2, 3, 4, 2))
+    y = _run(model, x)
+    assert _native(model, x).ops == ["reshape", "identity"]
+    np.testing.assert_array_equal(y, x.reshape(2, 24))
+    assert not np.shares_memory(y, x)
+
+
+@pytest.mark.parametrize("layer", [
+    lambda: keras.layers.BatchNormalization(),
+    lambda: keras.layers.Activation("softmax"),
+    lambda: keras.layers.Dense(4, activation="softmax"),
+])
+def test_a_layer_without_native_form_keeps_the_python_steps(rng, layer):
+    model = keras.Sequential([keras.layers.Flatten(input_shape=(4, 4, 3)),
+                              keras.layers.Dense(6, activation="relu"), layer()])
+    x = _rand(rng, (2, 4, 4, 3))
+    y = _run(model, x)
+    assert _native(model, x) is None
+    assert callable(model.__dict__["_plans"][(x.shape, x.dtype)])
+    np.testing.assert_array_equal(y, _normal(model, x))
+
+
+def test_weight_changes_are_seen(rng):
+    model = _lab_cnn()
+    x = _rand(rng, (1, 28, 28, 1))
+    before = _run(model, x)
+    weights = model.get_weights()
+    model.set_weights([w * 0.5 for w in weights])
+    halved = model(x).numpy()
+    assert not np.array_equal(halved, before)
+    np.testing.assert_array_equal(halved, _normal(model, x))
+    model.layers[-1].bias.assign(np.full(10, 3.0, np.float32))
+    np.testing.assert_array_equal(model(x).numpy(), _normal(model, x))
+    # an optimizer step updates the Variables in place
+    opt = keras.optimizers.Adam(0.01)
+    with fc.GradientTape() as tape:
+        loss = fc.reduce_sum(model(x, training=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    np.testing.assert_array_equal(model(x).numpy(), _normal(model, x))
+
+
+def test_concurrent_calls_from_several_threads(rng):
+    model = _lab_cnn()
+    xs = [_rand(rng, (1, 28, 28, 1)) for _ in range(4)]
+    expected = [_run(model, x) for x in xs]
+    assert _native(model, xs[0]) is not None
+    errors, results = [], {}
+
+    def work(i):
+        try:
+            for _ in range(30):
+                y = model(xs[i]).numpy()
+                if not np.array_equal(y, expected[i]):
+                    errors.append(i)
+            results[i] = y
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 4
+
+
+def test_plan_errors_name_the_step_and_shapes(rng):
+    w = _rand(rng, (3, 3, 2, 4))
+    conv = ("conv", (w, None), (1, 1, 1, 1, 1, 1, 1, 1, 0))
+    plan = _core.InferencePlan([1, 5, 5, 2], [conv])
+    assert plan.ops == ["conv"] and plan.output_shape == [1, 5, 5, 4] and len(plan) == 1
+    with pytest.raises(ValueError, match=r"x has shape \(1, 5, 5, 3\), the plan was built for "
+                                         r"\(1, 5, 5, 2\)"):
+        plan(np.zeros((1, 5, 5, 3), np.float32))
+    with pytest.raises(TypeError):
+        plan(np.zeros((1, 5, 5, 2), np.float64))  # no implicit conversion
+    with pytest.raises(ValueError, match=r"step 0 \(conv\): the input has 3 channels but w "
+                                         r"expects 2"):
+        _core.InferencePlan([1, 5, 5, 3], [conv])
+    with pytest.raises(ValueError, match=r"step 1 \(dense\) needs a rank-2 input, got "
+                                         r"\(1, 5, 5, 4\)"):
+        _core.InferencePlan([1, 5, 5, 2], [conv, ("dense", (w, None), (0,))])
+    with pytest.raises(ValueError, match=r"step 0 \(dense\): b has 3 values, expected 4"):
+        _core.InferencePlan([2, 7], [("dense", (_rand(rng, (7, 4)), _rand(rng, (3,))), (1,))])
+    with pytest.raises(ValueError, match=r"cannot reshape \(2, 7\) to \(2, 8\)"):
+        _core.InferencePlan([2, 7], [("reshape", (), (2, 8))])
+    with pytest.raises(ValueError, match="unknown op kind 'softmax'"):
+        _core.InferencePlan([2, 7], [("softmax", (), ())])
+    with pytest.raises(ValueError, match="must be a C-contiguous float32 array"):
+        _core.InferencePlan([1, 5, 5, 2], [("conv", (w.astype(np.float64), None),
+                                            (1, 1, 1, 1, 1, 1, 1, 1, 0))])
+    with pytest.raises(ValueError, match="takes 9 integers, got 3"):
+        _core.InferencePlan([1, 5, 5, 2], [("conv", (w, None), (1, 1, 0))])
+    with pytest.raises(ValueError, match="InferencePlan maxpool"):
+        _core.InferencePlan([1, 2, 2, 1], [("maxpool", (), (3, 3, 1, 1, 0, 0, 0, 0))])
+
+
+def test_zero_batch(rng):
+    model = _lab_cnn()
+    x = np.zeros((0, 28, 28, 1), np.float32)
+    y = _run(model, x)
+    assert y.shape == (0, 10)
