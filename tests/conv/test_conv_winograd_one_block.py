@@ -50,8 +50,13 @@ def test_batch_1_equals_its_rows_of_a_large_batch(isa, algo, name, case):
     assert_within(y[:2], expected, bound, f"{name} {case} [{isa}]")
 
 
+# Jobs large enough for threads to share the panels (>= 1.6e7 flops), an odd panel count.
+SPLIT_CASES = [((7, 7, 256), 256, ((1, 1), (1, 1))), ((8, 8, 160), 224, ((1, 0), (0, 1)))]
+
+
 @pytest.mark.parametrize("name", ["winograd", "winograd4"])
-@pytest.mark.parametrize("case", CASES[:5], ids=lambda c: f"{c[0]}x{c[1]}" if len(c) == 3 else None)
+@pytest.mark.parametrize("case", CASES[:5] + SPLIT_CASES,
+                         ids=lambda c: f"{c[0]}x{c[1]}" if len(c) == 3 else None)
 def test_one_block_bit_identical_across_thread_counts(isa, algo, threads, name, case):
     # Threads take whole panels of filters; each panel's transform, products and outputs are
     # computed by one of them in a fixed order.

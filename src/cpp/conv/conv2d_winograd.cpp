@@ -59,6 +59,8 @@ constexpr int64_t kBlockFloats = int64_t{1} << 17;
 constexpr int64_t kLargeU = int64_t{1} << 19;  // floats (2 MiB)
 // Below this many flops a one-block job runs on the task pool (as conv2d_fwd's small jobs).
 constexpr double kPoolMaxFlops = 6.4e7;
+// Below this many flops a one-block job runs on the calling thread alone (winograd_one_block).
+constexpr double kSplitMinFlops = 1.6e7;
 
 // Atomic: Python threads may run convolutions (GIL released) while another one reads it.
 std::atomic<ConvAlgo> g_algo{ConvAlgo::kAuto};
@@ -252,8 +254,14 @@ void winograd_one_block(const ConvShape& s, const Tiles& g, WinogradKernelFn ktr
     output_tiles(s, g, output, mp, NR, msp, j0, nj, bias, relu, dummy, 0, T, y);
   };
 
+  // Threads share the panels only for larger jobs: a helper reads V from the caller's cache
+  // and writes its part of y into it, which costs more than it saves below ~1.6e7 flops.
+  // Measured 2 threads, split / one thread, us: 1x14x14x32 -> 64 56 / 44, 3x8x8x32 -> 96
+  // 82 / 61, 1x7x7x64 -> 128 62 / 57, 2x14x14x16 -> 64 82 / 82; 1x7x7x256 -> 256 357 / 531.
   const double flops = 2.0 * P * T * C * F;
-  const int nt = static_cast<int>(std::min<int64_t>(threads_for(flops, 1.0e6), npanels));
+  const int nt = flops < kSplitMinFlops
+                     ? 1
+                     : static_cast<int>(std::min<int64_t>(threads_for(flops, 1.0e6), npanels));
   if (nt > 1 && flops <= kPoolMaxFlops) {
     run_tasks(npanels, nt, panel_task);  // no team barrier for a job of a few microseconds
     return;
