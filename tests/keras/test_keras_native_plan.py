@@ -224,3 +224,69 @@ def test_zero_batch(rng):
     x = np.zeros((0, 28, 28, 1), np.float32)
     y = _run(model, x)
     assert y.shape == (0, 10)
+
+
+# ---- the shortcut from Layer.__call__ straight to a model's plan (base._call_plan) ----------
+
+def test_direct_call_takes_the_plan_only_where_call_would(rng, monkeypatch):
+    model = _lab_cnn()
+    x = _rand(rng, (2, 28, 28, 1))
+    y = _run(model, x)
+    ran = []
+    native = _native(model, x)
+    plan = model.__dict__["_plans"][(x.shape, x.dtype)]
+
+    def counting(v):
+        ran.append(v.shape)
+        return plan(v)
+    model.__dict__["_plans"][(x.shape, x.dtype)] = counting
+    for out in (model(x), model(x, training=False), model(fc.convert_to_tensor(x)),
+                model(x, training=None), model(x, training=0)):
+        np.testing.assert_array_equal(out.numpy(), y)
+    assert len(ran) == 5 and native is not None
+    # the normal path: training on (dropout active), a recording tape, another dtype, a view
+    # with strides (converted, then call() may run the plan), an unexpected argument
+    assert not np.array_equal(model(x, training=True).numpy(), y)
+    with fc.GradientTape():
+        np.testing.assert_array_equal(model(x).numpy(), y)
+    np.testing.assert_array_equal(model(x.astype(np.float64)).numpy(), y)
+    wide = np.zeros((2, 28, 56, 1), np.float32)
+    wide[:, :, ::2] = x
+    np.testing.assert_array_equal(model(wide[:, :, ::2]).numpy(), y)
+    with pytest.raises(TypeError):
+        model(x, mask=None)
+
+
+def test_training_flag_of_an_enclosing_call_is_respected(rng):
+    inner = keras.Sequential([keras.layers.Flatten(input_shape=(4, 4, 1)),
+                              keras.layers.Dropout(0.5)])
+    x = np.ones((3, 4, 4, 1), np.float32)
+    np.testing.assert_array_equal(_run(inner, x), x.reshape(3, 16))
+    outer = keras.Sequential([keras.layers.InputLayer(input_shape=(4, 4, 1)), inner])
+    y = outer(x, training=True).numpy()  # inner runs under the enclosing training=True
+    assert set(np.unique(y)) <= {0.0, 2.0} and (y == 0).any()
+
+
+class _Doubled(keras.Sequential):
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=training) * 2.0
+
+
+def test_a_subclass_overriding_call_is_never_bypassed(rng):
+    layers = [keras.layers.Flatten(input_shape=(3, 3, 2)), keras.layers.Dense(4)]
+    model, plain = _Doubled(layers), keras.Sequential(layers)
+    x = _rand(rng, (2, 3, 3, 2))
+    expected = 2.0 * _run(plain, x)
+    for _ in range(4):
+        np.testing.assert_array_equal(model(x).numpy(), expected)
+
+
+def test_functional_model_direct_calls(rng):
+    inp = keras.Input(shape=(6, 6, 2))
+    h = keras.layers.Conv2D(3, 3, activation="relu")(inp)
+    out = keras.layers.Dense(2)(keras.layers.Flatten()(h))
+    model = keras.Model(inp, out)
+    x = _rand(rng, (2, 6, 6, 2))
+    y = _run(model, x)
+    np.testing.assert_array_equal(y, _normal(model, x))
+    np.testing.assert_array_equal(model(x).numpy(), y)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from fastconv.autograd.tensor import Tensor, _wrap
-from fastconv.keras.layers.base import KerasTensor, Layer, flatten, map_structure, shape_str
+from fastconv.keras.layers.base import (_PLAN_CALLS, KerasTensor, Layer, flatten, map_structure,
+                                        shape_str)
 from fastconv.keras.layers.core import InputLayer
 from fastconv.keras.models._plan import fused_step, layer_step, run_plan
 from fastconv.keras._saving_mixin import SavingMixin
@@ -368,3 +369,6 @@ def _functional_from_config(cls, config, custom_objects=None):
     inputs = _map_refs(lambda r: produced[tuple(r)], config["input_layers"])
     outputs = _map_refs(lambda r: produced[tuple(r)], config["output_layers"])
     return Model(inputs=inputs, outputs=outputs, name=config.get("name"))
+
+
+_PLAN_CALLS.add(Model.call)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastconv.autograd.tensor import Tensor, _wrap
-from fastconv.keras.layers.base import KerasTensor, Layer
+from fastconv.keras.layers.base import _PLAN_CALLS, KerasTensor, Layer
 from fastconv.keras.layers.core import Input, InputLayer
 from fastconv.keras.models._plan import fused_step, layer_step, native_plan, run_plan
 from fastconv.keras.models.model import Model
@@ -164,3 +164,6 @@ class Sequential(Model):
         for entry in config.get("layers", []):
             model.add(deserialize(entry, custom_objects))
         return model
+
+
+_PLAN_CALLS.add(Sequential.call)
