@@ -14,21 +14,7 @@ import pytest
 import fastconv as fc
 from fastconv import _core, keras
 from fastconv.keras.models import sequential
-
-
-def _lab_cnn():
-    return keras.Sequential([
-        keras.layers.Conv2D(32, 3, activation=fc.nn.relu, padding="SAME", input_shape=(28, 28, 1)),
-        keras.layers.MaxPool2D(padding="SAME"),
-        keras.layers.Conv2D(64, 3, activation="relu", padding="SAME"),
-        keras.layers.MaxPool2D(padding="SAME"),
-        keras.layers.Conv2D(128, 3, activation="relu", padding="SAME"),
-        keras.layers.MaxPool2D(padding="SAME"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(256, activation="relu"),
-        keras.layers.Dropout(0.4),
-        keras.layers.Dense(10),
-    ])
+from test_keras_inference_plan import _lab_cnn  # the lab's MNIST CNN as the lab writes it
 
 
 LAB_OPS = ["conv_maxpool"] * 3 + ["reshape", "dense", "identity", "dense"]
