@@ -17,7 +17,9 @@
 // Blocking: U for all 16 positions is built once per call (NR-column panels, the layout the
 // GEMM microkernel reads fastest). Threads take blocks of TB tiles; a block's transformed input
 // (TB x 16 x C) and its products (TB x 16 x F) stay in the thread's L2 between the input
-// transform, the 16 GEMMs and the output transform.
+// transform, the 16 GEMMs and the output transform. When all tiles fit one block (batch-1
+// layers), the kernel is transformed per panel of filters inside the GEMM loop instead
+// (winograd_one_block), with the same arithmetic.
 //
 // Determinism: every output element belongs to one tile, computed by one thread from that
 // tile's own V rows with a fixed operation order (blocks do not depend on the thread count, and
@@ -44,7 +46,8 @@ namespace fastconv {
 namespace {
 
 // thread_scratch slots: 6 holds U and a zero row on the calling thread (the workers only read
-// it), 7 each thread's V and M blocks. Slots 0-5 belong to the GEMM driver, conv2d_fwd (2, 5),
+// it), 7 each thread's V and M blocks; in the one-block path 7 holds V and a zero row on the
+// calling thread and 6 each thread's kernel-transform chunk and products. Slots 0-5 belong to the GEMM driver, conv2d_fwd (2, 5),
 // conv2d_bwd_data (3, alive while it calls conv2d_fwd) and conv2d_bwd_filter (2, 4).
 constexpr int kScratchU = 6;
 constexpr int kScratchBlock = 7;
@@ -113,7 +116,6 @@ void transform_kernel(WinogradKernelFn kernel, int P, const float* w, int64_t C,
       }
   }
 }
-
 
 // Tile geometry of one forward call: m x m output tiles from alpha x alpha input patches.
 struct Tiles {
@@ -262,7 +264,11 @@ void winograd_one_block(const ConvShape& s, const Tiles& g, WinogradKernelFn ktr
   const int nt = flops < kSplitMinFlops
                      ? 1
                      : static_cast<int>(std::min<int64_t>(threads_for(flops, 1.0e6), npanels));
-  if (nt > 1 && flops <= kPoolMaxFlops) {
+  if (nt <= 1) {
+    for (int64_t jp = 0; jp < npanels; ++jp) panel_task(jp);
+    return;
+  }
+  if (flops <= kPoolMaxFlops) {
     run_tasks(npanels, nt, panel_task);  // no team barrier for a job of a few microseconds
     return;
   }

@@ -136,6 +136,7 @@ class Sequential(Model):
                     x = step(x)
                 return _wrap(x)
         return plan, _wrap(x)
+
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
         for layer in self._seq_layers:
