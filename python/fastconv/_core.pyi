@@ -104,8 +104,8 @@ def _task_pool_selfcheck(ntasks: int, threads: int, jobs: int, spin: int,
                          throw_at: int = -1) -> np.ndarray: ...
 
 # native inference plans (bind_plan.cpp), built by fastconv/keras/models/_plan.py: ops are
-# (kind, weights, ints) with kind conv | conv_maxpool | maxpool | avgpool | dense | reshape |
-# identity; shapes are checked at construction
+# (kind, weights, ints) with kind conv | conv_maxpool | maxpool | avgpool | dense | softmax |
+# reshape | identity; shapes are checked at construction
 class InferencePlan:
     def __init__(self, input_shape: list, ops: list) -> None: ...
     def __call__(self, x: np.ndarray) -> np.ndarray: ...

@@ -86,11 +86,20 @@ MODELS = {
     "conv_only": lambda: keras.Sequential([
         keras.layers.Conv2D(8, 3, padding="same", input_shape=(6, 7, 2)),
     ]),
+    # the lab's classifier head written with softmax (and tf.nn.softmax, the same function)
+    "softmax_head": lambda: keras.Sequential([
+        keras.layers.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(12, activation=fc.nn.relu),
+        keras.layers.Dense(10, activation=fc.nn.softmax),
+    ]),
 }
 MODEL_OPS = {
     "lenet": ["conv", "avgpool", "conv_maxpool", "reshape", "dense", "dense"],
     "strided": ["conv", "conv_maxpool", "identity", "maxpool", "reshape", "dense"],
     "conv_only": ["conv"],
+    "softmax_head": ["conv_maxpool", "reshape", "dense", "dense", "softmax"],
 }
 
 
@@ -117,7 +126,7 @@ def test_reshapes_only_copy_the_input(rng):
 @pytest.mark.parametrize("layer", [
     lambda: keras.layers.BatchNormalization(),
     lambda: keras.layers.Activation("softmax"),
-    lambda: keras.layers.Dense(4, activation="softmax"),
+    lambda: keras.layers.Dense(4, activation="sigmoid"),
 ])
 def test_a_layer_without_native_form_keeps_the_python_steps(rng, layer):
     model = keras.Sequential([keras.layers.Flatten(input_shape=(4, 4, 3)),
@@ -194,8 +203,10 @@ def test_plan_errors_name_the_step_and_shapes(rng):
         _core.InferencePlan([2, 7], [("dense", (_rand(rng, (7, 4)), _rand(rng, (3,))), (1,))])
     with pytest.raises(ValueError, match=r"cannot reshape \(2, 7\) to \(2, 8\)"):
         _core.InferencePlan([2, 7], [("reshape", (), (2, 8))])
-    with pytest.raises(ValueError, match="unknown op kind 'softmax'"):
-        _core.InferencePlan([2, 7], [("softmax", (), ())])
+    with pytest.raises(ValueError, match="unknown op kind 'sigmoid'"):
+        _core.InferencePlan([2, 7], [("sigmoid", (), ())])
+    with pytest.raises(ValueError, match=r"step 0 \(softmax\) needs at least one class"):
+        _core.InferencePlan([2, 0], [("softmax", (), ())])
     with pytest.raises(ValueError, match="must be a C-contiguous float32 array"):
         _core.InferencePlan([1, 5, 5, 2], [("conv", (w.astype(np.float64), None),
                                             (1, 1, 1, 1, 1, 1, 1, 1, 0))])
@@ -276,3 +287,16 @@ def test_functional_model_direct_calls(rng):
     y = _run(model, x)
     np.testing.assert_array_equal(y, _normal(model, x))
     np.testing.assert_array_equal(model(x).numpy(), y)
+
+
+def test_softmax_head_in_a_python_plan(rng):
+    # A layer without native form keeps the Python steps; the Dense + softmax step is then the
+    # two kernels in Python, with the same bits.
+    model = keras.Sequential([keras.layers.Flatten(input_shape=(4, 4, 3)),
+                              keras.layers.BatchNormalization(),
+                              keras.layers.Dense(5, activation="softmax")])
+    x = _rand(rng, (3, 4, 4, 3))
+    y = _run(model, x)
+    assert _native(model, x) is None
+    np.testing.assert_array_equal(y, _normal(model, x))
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-6)

@@ -21,6 +21,7 @@
 #include "common/buffer.h"
 #include "conv/conv.h"
 #include "gemm/gemm.h"
+#include "nn/nn.h"
 #include "pool/pool2d.h"
 
 namespace fastconv::bindings {
@@ -29,7 +30,7 @@ namespace {
 // thread_scratch slots of the activations between steps (kernels use slots 0-11).
 constexpr int kSlotA = 12, kSlotB = 13;
 
-enum class Kind { kConv, kConvMaxPool, kMaxPool, kAvgPool, kDense, kReshape, kIdentity };
+enum class Kind { kConv, kConvMaxPool, kMaxPool, kAvgPool, kDense, kSoftmax, kReshape, kIdentity };
 
 struct Step {
   Kind kind = Kind::kIdentity;
@@ -144,6 +145,14 @@ class InferencePlan {
         s.relu = v[0] != 0;
         bias(weights[1], s.cols, &s);
         s.out = {s.rows, s.cols};
+      } else if (kind == "softmax") {  // over the last axis
+        s.kind = Kind::kSoftmax;
+        ints_of(t[2], 0, s.name);
+        if (cur.empty() || cur.back() == 0)
+          fail("InferencePlan: ", s.name, " needs at least one class, got ", shape_str(cur));
+        s.cols = cur.back();
+        s.rows = volume(cur) / s.cols;
+        s.out = cur;
       } else if (kind == "reshape") {
         s.kind = Kind::kReshape;
         s.out = ints_of(t[2], 0, s.name);
@@ -202,6 +211,7 @@ class InferencePlan {
           gemm(false, false, s.rows, s.cols, s.depth, 1.0f, src, s.depth, s.wp, s.cols, 0.0f,
                dst, s.cols, s.bp, s.relu);
           break;
+        case Kind::kSoftmax: softmax_fwd(s.rows, s.cols, src, dst); break;
         default: break;
       }
       src = dst;
@@ -245,8 +255,8 @@ FASTCONV_BINDING(plan) {
            py::arg("ops"),
            "ops: (kind, weights, ints) per step, kind one of conv (w, b; strides, pads, "
            "dilations, relu), conv_maxpool (the same and the pooling's window, strides, pads), "
-           "maxpool / avgpool (window, strides, pads), dense (w, b; relu), reshape (shape), "
-           "identity. Shapes are checked here, once.")
+           "maxpool / avgpool (window, strides, pads), dense (w, b; relu), softmax (over the "
+           "last axis), reshape (shape), identity. Shapes are checked here, once.")
       .def("__call__", &InferencePlan::run, py::arg("x").noconvert(),
            "x (float32, C-contiguous, the plan's input shape) -> a new output array.")
       .def_property_readonly("input_shape", &InferencePlan::input_shape)
