@@ -207,6 +207,8 @@ def test_plan_errors_name_the_step_and_shapes(rng):
         _core.InferencePlan([2, 7], [("sigmoid", (), ())])
     with pytest.raises(ValueError, match=r"step 0 \(softmax\) needs at least one class"):
         _core.InferencePlan([2, 0], [("softmax", (), ())])
+    with pytest.raises(ValueError, match=r"step 0 \(identity\) takes no integers"):
+        _core.InferencePlan([2, 7], [("identity", (), (1,))])
     with pytest.raises(ValueError, match="must be a C-contiguous float32 array"):
         _core.InferencePlan([1, 5, 5, 2], [("conv", (w.astype(np.float64), None),
                                             (1, 1, 1, 1, 1, 1, 1, 1, 0))])
@@ -229,18 +231,23 @@ def test_direct_call_takes_the_plan_only_where_call_would(rng, monkeypatch):
     model = _lab_cnn()
     x = _rand(rng, (2, 28, 28, 1))
     y = _run(model, x)
-    ran = []
-    native = _native(model, x)
+    ran, via_call = [], []
     plan = model.__dict__["_plans"][(x.shape, x.dtype)]
 
     def counting(v):
         ran.append(v.shape)
         return plan(v)
     model.__dict__["_plans"][(x.shape, x.dtype)] = counting
+    real_run_plan = sequential.run_plan
+
+    def run_plan(*a):  # what Sequential.call uses: reached only without the shortcut
+        via_call.append(1)
+        return real_run_plan(*a)
+    monkeypatch.setattr(sequential, "run_plan", run_plan)
     for out in (model(x), model(x, training=False), model(fc.convert_to_tensor(x)),
                 model(x, training=None), model(x, training=0)):
         np.testing.assert_array_equal(out.numpy(), y)
-    assert len(ran) == 5 and native is not None
+    assert len(ran) == 5 and via_call == []
     # the normal path: training on (dropout active), a recording tape, another dtype, a view
     # with strides (converted, then call() may run the plan), an unexpected argument
     assert not np.array_equal(model(x, training=True).numpy(), y)
@@ -252,6 +259,7 @@ def test_direct_call_takes_the_plan_only_where_call_would(rng, monkeypatch):
     np.testing.assert_array_equal(model(wide[:, :, ::2]).numpy(), y)
     with pytest.raises(TypeError):
         model(x, mask=None)
+    assert len(via_call) >= 2  # the float64 input and the strided view went through call()
 
 
 def test_training_flag_of_an_enclosing_call_is_respected(rng):

@@ -147,7 +147,8 @@ class InferencePlan {
         s.out = {s.rows, s.cols};
       } else if (kind == "softmax") {  // over the last axis
         s.kind = Kind::kSoftmax;
-        ints_of(t[2], 0, s.name);
+        if (!ints_of(t[2], 0, s.name).empty())
+          fail("InferencePlan: ", s.name, " takes no integers");
         if (cur.empty() || cur.back() == 0)
           fail("InferencePlan: ", s.name, " needs at least one class, got ", shape_str(cur));
         s.cols = cur.back();
@@ -161,6 +162,8 @@ class InferencePlan {
                shape_str(s.out));
       } else if (kind == "identity") {
         s.kind = Kind::kIdentity;
+        if (!ints_of(t[2], 0, s.name).empty())
+          fail("InferencePlan: ", s.name, " takes no integers");
         s.out = cur;
       } else {
         fail("InferencePlan: unknown op kind '", kind, "'");

@@ -259,14 +259,20 @@ def _call_plan(model, plans, inputs, args, kwargs):
     if plan is None or plan is _SEEN or v.dtype != _F32 or not v.flags.c_contiguous:
         return _ABSENT
     out = plan(v)
+    _record_output_shape(model, out)
+    return out
+
+
+def _record_output_shape(layer, out):
+    """layer._last_output_shape from its output(s): (None,) + shape[1:] each, None for a
+    scalar."""
     if type(out) is Tensor:
         shape = out._value.shape
-        model.__dict__["_last_output_shape"] = (None,) + shape[1:] if shape else None
+        layer.__dict__["_last_output_shape"] = (None,) + shape[1:] if shape else None
     else:
-        model._last_output_shape = map_structure(
+        layer._last_output_shape = map_structure(
             lambda t: (None,) + tuple(t.shape)[1:] if hasattr(t, "shape") and len(t.shape)
             else None, out)
-    return out
 
 
 def _has_step(layer):
@@ -602,8 +608,7 @@ class Layer:
                 if not training and not args and not kwargs:
                     out = cached_step(self, "_steps", inputs, lambda x: _build_layer_step(self, x))
                     if out is not None:
-                        shape = out._value.shape
-                        d["_last_output_shape"] = (None,) + shape[1:] if shape else None
+                        _record_output_shape(self, out)
                         return out
                 if training is not None and self._call_has_training:
                     kwargs["training"] = bool(training)
@@ -612,13 +617,7 @@ class Layer:
                     out = self.call(inputs, *args, **kwargs)
                 finally:
                     stack.pop()
-                if type(out) is Tensor:
-                    shape = out._value.shape
-                    d["_last_output_shape"] = (None,) + shape[1:] if shape else None
-                else:
-                    self._last_output_shape = map_structure(
-                        lambda t: (None,) + tuple(t.shape)[1:] if hasattr(t, "shape")
-                        and len(t.shape) else None, out)
+                _record_output_shape(self, out)
                 return out
         if "_own_weights" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: the layer was not initialized; call "
@@ -645,9 +644,7 @@ class Layer:
             out = self.call(inputs, *args, **kwargs)
         finally:
             _CTX.training.pop()
-        self._last_output_shape = map_structure(
-            lambda t: (None,) + tuple(t.shape)[1:] if hasattr(t, "shape") and len(t.shape)
-            else None, out)
+        _record_output_shape(self, out)
         return out
 
     def _symbolic_call(self, inputs, args, kwargs):
