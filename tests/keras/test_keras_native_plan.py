@@ -308,3 +308,75 @@ def test_softmax_head_in_a_python_plan(rng):
     assert _native(model, x) is None
     np.testing.assert_array_equal(y, _normal(model, x))
     np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def _functional_lab_cnn(outputs_as_list=False):
+    """The lab CNN as the lab writes it with the functional API."""
+    layers = keras.layers
+    inp = keras.Input(shape=(28, 28, 1))
+    h = inp
+    for filters in (32, 64, 128):
+        h = layers.Conv2D(filters, 3, activation="relu", padding="same")(h)
+        h = layers.MaxPool2D(padding="same")(h)
+    h = layers.Dense(256, activation="relu")(layers.Flatten()(h))
+    out = layers.Dense(10)(layers.Dropout(0.4)(h))
+    return keras.Model(inputs=inp, outputs=[out] if outputs_as_list else out)
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_functional_chain_runs_natively_with_the_sequential_bits(isa, rng, batch):
+    functional = _functional_lab_cnn()
+    sequential_model = _lab_cnn()
+    sequential_model.set_weights(functional.get_weights())
+    x = _rand(rng, (batch, 28, 28, 1))
+    y = _run(functional, x)
+    native = _native(functional, x)
+    assert native is not None and native.ops == LAB_OPS
+    np.testing.assert_array_equal(y, _normal(functional, x))
+    np.testing.assert_array_equal(y, _run(sequential_model, x))
+    np.testing.assert_array_equal(functional(x).numpy(), y)  # the direct-call shortcut
+
+
+def test_functional_chain_with_a_list_of_outputs(rng):
+    model = _functional_lab_cnn(outputs_as_list=True)
+    x = _rand(rng, (2, 28, 28, 1))
+    model(x), model(x)
+    out = model(x, training=False)
+    assert isinstance(out, list) and len(out) == 1
+    assert _native(model, x) is not None
+    with fc.GradientTape():  # the normal path
+        expected = model(x, training=False)[0].numpy()
+    np.testing.assert_array_equal(out[0].numpy(), expected)
+
+
+def test_functional_weight_changes_are_seen(rng):
+    model = _functional_lab_cnn()
+    x = _rand(rng, (1, 28, 28, 1))
+    _run(model, x)
+    assert _native(model, x) is not None
+    dense = model.layers[-1]
+    dense.kernel.assign(dense.kernel.numpy() * 2.0)
+    np.testing.assert_array_equal(model(x, training=False).numpy(), _normal(model, x))
+
+
+def test_functional_dag_keeps_the_python_steps(rng):
+    # Branches and merges (a residual block) have no native plan: the Python steps, same bits.
+    inp = keras.Input(shape=(8, 8, 4))
+    h = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inp)
+    out = keras.layers.Flatten()(keras.layers.Add()([inp, h]))
+    model = keras.Model(inp, out)
+    x = _rand(rng, (2, 8, 8, 4))
+    y = _run(model, x)
+    assert model.__dict__["_plans"].get((x.shape, x.dtype)) is not None  # a (Python) plan ran
+    assert _native(model, x) is None
+    np.testing.assert_array_equal(y, _normal(model, x))
+
+
+def test_functional_chain_with_a_non_native_layer_keeps_the_python_steps(rng):
+    inp = keras.Input(shape=(4, 4, 3))
+    h = keras.layers.BatchNormalization()(keras.layers.Flatten()(inp))
+    model = keras.Model(inp, keras.layers.Dense(5, activation="softmax")(h))
+    x = _rand(rng, (3, 4, 4, 3))
+    y = _run(model, x)
+    assert _native(model, x) is None
+    np.testing.assert_array_equal(y, _normal(model, x))

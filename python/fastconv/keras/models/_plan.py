@@ -10,9 +10,10 @@ for that shape (geometry resolved, the same native kernel the op would call). We
 from the layers' Variables (the ones they held when the plan was built) on every call, so
 assign / set_weights / optimizer steps are seen.
 
-A Sequential plan whose every step has a native form (Conv2D with a linear or ReLU activation,
-alone or fused with the MaxPooling2D after it; Max/AveragePooling2D; Flatten; Dropout; Dense
-with a linear, ReLU or softmax activation) runs as one call of a _core.InferencePlan: the same kernels
+A Sequential plan, or a functional model's whose steps form a chain (each reads the one
+before), whose every step has a native form (Conv2D with a linear or ReLU activation, alone or
+fused with the MaxPooling2D after it; Max/AveragePooling2D; Flatten; Dropout; Dense with a
+linear, ReLU or softmax activation) runs as one call of a _core.InferencePlan: the same kernels
 with the same arguments, so the same bits, without a Python step, a binding call and a new
 array per layer (lab CNN, batch 1 on one thread: 207-209 -> 191-194 us, interleaved A/B).
 

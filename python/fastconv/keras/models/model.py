@@ -15,7 +15,7 @@ from fastconv.autograd.tensor import Tensor, _wrap
 from fastconv.keras.layers.base import (_PLAN_CALLS, KerasTensor, Layer, flatten, map_structure,
                                         shape_str)
 from fastconv.keras.layers.core import InputLayer
-from fastconv.keras.models._plan import fused_step, layer_step, run_plan
+from fastconv.keras.models._plan import fused_step, layer_step, native_plan, run_plan
 from fastconv.keras._saving_mixin import SavingMixin
 from fastconv.keras.models.training import TrainingMixin
 
@@ -223,6 +223,20 @@ class Model(SavingMixin, TrainingMixin, Layer):
             values[dst] = step(arg)
             program.append((step, src, dst))
         in_id, outputs = id(flat_in[0]), self._functional_outputs
+        flat_out = flatten(outputs)
+        # A chain (each step reads the one before; the lab CNN written functionally) whose
+        # steps all have native forms runs as one _core.InferencePlan, as a Sequential does.
+        native = None
+        if (len(flat_out) == 1 and program and id(flat_out[0]) == program[-1][2]
+                and all(src == (program[k - 1][2] if k else in_id)
+                        for k, (_, src, _) in enumerate(program))):
+            native = native_plan(x.shape, [step for step, _, _ in program])
+        if native is not None:
+            def plan(x):
+                out = native(x)
+                return map_structure(lambda t: _wrap(out), outputs)
+            plan.native = native
+            return plan, map_structure(lambda t: _wrap(values[id(t)]), outputs)
 
         def plan(x):
             vals = {in_id: x}
