@@ -7,11 +7,17 @@ gradients).
 Layers: the lab MNIST CNN's three 3x3 'same' convolutions at batch 100, and a ResNet 3x3 64->64
 layer at 56x56, batch 8. Each variant's result is checked against the float64 reference
 (fastconv.reference.conv2d_bwd_filter) before anything is timed (max abs error column, dw and
-db). Timing is interleaved in one process (direct, winograd, torch, direct, ...) and reports
+db). Timing is interleaved in rounds (direct, winograd, ..., torch, direct, ...) and reports
 medians over rounds of the per-call process CPU time (all threads; steady on a shared, loaded
 machine) and, beside it, the wall time. GF/s counts the direct algorithm's 2 * M * 9 * C * F
 flops for every variant. PyTorch runs NCHW-contiguous and channels_last; the faster (by CPU time
 median) is the peer.
+
+PyTorch runs in a process of its own (bench/_peer.py), as in bench_conv2d.py: it imports PyTorch
+first, so PyTorch has its own OpenMP runtime with its defaults (idle threads spin a while before
+they sleep, which its 2-thread CPU time includes) and glibc malloc's defaults, instead of
+fastconv's runtime and malloc tuning. Its rounds take as many calls as fill --min-round at the
+previous round's pace; its max abs error is computed there against the same reference.
 
     python bench/bench_conv_bwd_filter.py [--threads 1 2] [--layers mnist2 mnist3] [--csv]
 """
@@ -20,10 +26,19 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
+import json
+import math
+import os
 import platform
 import statistics
 import sys
 import time
+
+if "--_torch-serve" in sys.argv:
+    import torch  # the peer: PyTorch's OpenMP runtime is loaded first, with its own defaults
+else:
+    torch = None
 
 import numpy as np
 
@@ -31,10 +46,7 @@ import fastconv
 from fastconv import _core, ops, reference
 from fastconv._geometry import conv_output_hw, resolve_padding
 
-try:
-    import torch
-except ImportError:  # the peer is optional
-    torch = None
+from _peer import SETTLE, Peer, measure_samples, serve
 
 # name: (N, H, W, C, F, padding), 3x3 stride 1
 LAYERS = {
@@ -98,15 +110,65 @@ def torch_to_hwio(out):
     return dw.permute(2, 3, 1, 0).numpy(), db.numpy()
 
 
+def max_error(got, expected):
+    return max(float(np.abs(got[0] - expected[0]).max()), float(np.abs(got[1] - expected[1]).max()))
+
+
+def torch_serve(args):
+    """The PyTorch peer (see _peer.Peer). Its layers come from the same seeded generator as the
+    parent's, so both time the same data; its hello line carries each layout's max abs error
+    against the float64 reference. Case names are `<layer>:<layout>`."""
+    rng = np.random.default_rng(0)
+    errors, cases = {}, {}
+    for layer in [Layer(name, LAYERS[name], rng) for name in args.layers]:
+        expected = reference.conv2d_bwd_filter(layer.x, layer.dy, layer.w_shape, (1, 1),
+                                               layer.pads)
+        errors[layer.name] = {}
+        for layout, cl in (("nchw", False), ("nhwc", True)):
+            fn = layer.torch_fn(cl, torch.float32)
+            errors[layer.name][layout] = max_error(torch_to_hwio(fn()), expected)
+
+            def run(threads, warmup, repeat, fn=fn, layout=layout):
+                torch.set_num_threads(threads)
+                wall, cpu = measure_samples(fn, warmup, repeat)
+                return layout, wall, cpu
+            cases[f"{layer.name}:{layout}"] = run
+    serve(cases, hello="READY " + json.dumps({"torch": torch.__version__, "errors": errors}))
+
+
+class PeerVariant:
+    """A PyTorch variant timed in the peer process: each round asks for as many calls as fill
+    min_round_s at the previous round's pace (at least 2)."""
+
+    def __init__(self, peer, what, threads):
+        self.peer, self.what, self.threads, self.per_call = peer, what, threads, None
+
+    def warmup(self):
+        wall, _, _ = self.peer.ask(self.what, self.threads, 0, 1)  # not recorded
+        self.per_call = wall[0]
+
+    def round(self, min_round_s):
+        calls = max(2, math.ceil(min_round_s / max(self.per_call, 1e-6)))
+        wall, cpu, _ = self.peer.ask(self.what, self.threads, 0, calls)
+        self.per_call = sum(wall) / calls
+        return sum(cpu) / calls * 1e3, sum(wall) / calls * 1e3
+
+
 def measure(fns, rounds, min_round_s):
     """Interleaved: each round runs every variant for >= min_round_s (whole calls) and records
-    its mean CPU and wall time per call. -> {name: (cpu_median_ms, wall_median_ms)}."""
+    its mean CPU and wall time per call (a PeerVariant in the peer process).
+    -> {name: (cpu_median_ms, wall_median_ms)}."""
     for fn in fns.values():
-        fn()  # warmup: scratch buffers, thread team
+        fn.warmup() if isinstance(fn, PeerVariant) else fn()  # scratch buffers, thread team
     cpu = {k: [] for k in fns}
     wall = {k: [] for k in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            if isinstance(fn, PeerVariant):
+                c, w = fn.round(min_round_s)
+                cpu[name].append(c)
+                wall[name].append(w)
+                continue
             calls = 0
             c0, w0 = time.process_time(), time.perf_counter()
             while True:
@@ -127,13 +189,27 @@ def main(argv=None) -> int:
     ap.add_argument("--min-round", type=float, default=0.05, help="seconds per variant a round")
     ap.add_argument("--csv", action="store_true", help="machine-readable rows")
     ap.add_argument("--no-torch", action="store_true", help="time fastconv only")
+    ap.add_argument("--_torch-serve", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    use_torch = torch is not None and not args.no_torch
+    if args._torch_serve:
+        return torch_serve(args)
+    use_torch = importlib.util.find_spec("torch") is not None and not args.no_torch
+    server, peer_errors = None, {}
+    if use_torch:
+        # FASTCONV_MALLOC_TUNING=0 / FASTCONV_OMP_PASSIVE=0: the peer's fastconv (used only for
+        # the reference) leaves malloc and OpenMP as a PyTorch user has them. settle: PyTorch's
+        # workers spin ~10 ms after each request, which would slow the next fastconv round.
+        server = Peer([sys.executable, os.path.abspath(__file__), "--_torch-serve",
+                       "--layers", *args.layers],
+                      dict(os.environ, FASTCONV_MALLOC_TUNING="0", FASTCONV_OMP_PASSIVE="0"),
+                      settle=SETTLE)
+        hello = json.loads(server.hello.split(" ", 1)[1])
+        peer_errors = hello["errors"]
 
     info = fastconv.cpu_info()
     versions = f"fastconv {fastconv.__version__}, numpy {np.__version__}"
     if use_torch:
-        versions += f", torch {torch.__version__}"
+        versions += f", torch {hello['torch']} (own process)"
     print(f"# bench_conv_bwd_filter {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}"
           f" UTC | {cpu_name()} | isa {info['isa']} ({info['gemm_kernel']}) | {versions} | "
           f"python {platform.python_version()} | clock: process CPU time (all threads), "
@@ -154,26 +230,22 @@ def main(argv=None) -> int:
                                                    layer.pads)
             fns = {"direct": layer.fastconv("direct"), "winograd": layer.fastconv("winograd"),
                    "winograd4": layer.fastconv("winograd4"), "auto": layer.fastconv("auto")}
-            errors = {}
-            for name, fn in fns.items():
-                dw, db = fn()
-                errors[name] = max(float(np.abs(dw - edw).max()), float(np.abs(db - edb).max()))
+            errors = {name: max_error(fn(), (edw, edb)) for name, fn in fns.items()}
             if use_torch:
-                for cl in (False, True):
-                    name = "torch_nhwc" if cl else "torch_nchw"
-                    fns[name] = layer.torch_fn(cl, torch.float32)
-                    dw, db = torch_to_hwio(fns[name]())
-                    errors[name] = max(float(np.abs(dw - edw).max()),
-                                       float(np.abs(db - edb).max()))
+                for layout in ("nchw", "nhwc"):
+                    errors["torch_" + layout] = peer_errors[layer.name][layout]
             for nt in args.threads:
                 fastconv.set_num_threads(nt)
+                variants = dict(fns)
                 if use_torch:
-                    torch.set_num_threads(nt)
-                res = measure(fns, args.rounds, args.min_round)
+                    for layout in ("nchw", "nhwc"):
+                        variants["torch_" + layout] = PeerVariant(
+                            server, f"{layer.name}:{layout}", nt)
+                res = measure(variants, args.rounds, args.min_round)
                 peer = None
                 if use_torch:
                     peer = min(("torch_nchw", "torch_nhwc"), key=lambda k: res[k][0])
-                for name in fns:
+                for name in variants:
                     if name.startswith("torch") and name != peer:
                         continue
                     cpu_ms, wall_ms = res[name]
@@ -192,6 +264,8 @@ def main(argv=None) -> int:
                     sys.stdout.flush()
     finally:
         _core.set_conv_algo(previous_algo)
+        if server is not None:
+            server.close()
     return 0
 
 

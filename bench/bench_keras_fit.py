@@ -7,19 +7,36 @@ body: forward with training=True, softmax cross-entropy, tape.gradient over mode
 Adam.apply_gradients. Before timing, the fastconv model's logits are checked against a float64
 composition of fastconv.reference ops, and PyTorch (same weights) against fastconv; the table's
 `max err` column is |fastconv - reference|. Times are the median of --repeat steps after warmup.
+
+PyTorch runs in a process of its own (bench/_peer.py), as in bench_conv2d.py: it imports PyTorch
+first, so PyTorch has its own OpenMP runtime and glibc malloc's defaults instead of fastconv's
+runtime and malloc tuning. It builds the same model and batches from the same seeds, checks its
+logits against fastconv's there (this process fails as before if they differ), and times each
+row's steps right after fastconv's (--no-torch: fastconv only).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
+import os
 import platform
 import statistics
+import sys
 import time
+
+if "--_torch-serve" in sys.argv:
+    import torch  # the peer: PyTorch's OpenMP runtime is loaded first, with its own defaults
+else:
+    torch = None
 
 import numpy as np
 
 import fastconv as tf
 from fastconv import keras, reference as ref
+
+from _peer import SETTLE, Peer, measure_samples, serve
 
 
 def lab_cnn():
@@ -94,6 +111,57 @@ def median_ms(fn, warmup, repeat):
     return statistics.median(times) * 1e3
 
 
+def batches(rng, args):
+    """The (threads, batch, x, one-hot y) of every row, in order, drawn from rng (after
+    x_check) as the parent and the PyTorch peer both do."""
+    for threads in args.threads:
+        for batch in args.batch:
+            x = rng.random((batch, 28, 28, 1), dtype=np.float32)
+            y = keras.utils.to_categorical(rng.integers(0, 10, batch), 10)
+            yield threads, batch, x, y
+
+
+def torch_serve(args):
+    """The PyTorch peer (see _peer.Peer): the lab CNN with the weights fastconv's seeded model
+    starts from, and each row's batch from the same seeded generator. Cases `inference:<row>` and
+    `train:<row>` (rows numbered in the parent's order; one Adam per row, as before); the hello
+    line carries the max abs difference of its logits from fastconv's."""
+    tf.random.set_seed(0)
+    model = lab_cnn()
+    weights = model.get_weights()
+    rng = np.random.default_rng(0)
+    x_check = rng.random((4, 28, 28, 1), dtype=np.float32)
+    ours = model(x_check).numpy()
+    tnet = torch_cnn(torch, weights).eval()
+    with torch.no_grad():
+        theirs = tnet(torch.from_numpy(x_check.transpose(0, 3, 1, 2).copy())).numpy()
+    terr = float(np.abs(ours - theirs).max())
+    cases = {}
+    for row, (_, _, x, y) in enumerate(batches(rng, args)):
+        xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+        yt = torch.from_numpy(y.argmax(1))
+        topt = torch.optim.Adam(tnet.parameters(), lr=1e-3, eps=1e-7)
+
+        def t_infer(xt=xt):
+            tnet.eval()
+            with torch.no_grad():
+                tnet(xt)
+
+        def t_train(xt=xt, yt=yt, topt=topt):
+            tnet.train()
+            topt.zero_grad()
+            torch.nn.functional.cross_entropy(tnet(xt), yt).backward()
+            topt.step()
+
+        for what, fn in (("inference", t_infer), ("train", t_train)):
+            def case(threads, warmup, repeat, fn=fn):
+                torch.set_num_threads(threads)
+                wall, cpu = measure_samples(fn, warmup, repeat)
+                return "nchw", wall, cpu
+            cases[f"{what}:{row}"] = case
+    serve(cases, hello="READY " + json.dumps({"torch": torch.__version__, "err": terr}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 32, 100])
@@ -101,11 +169,11 @@ def main():
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--csv", action="store_true")
+    ap.add_argument("--no-torch", action="store_true", help="time fastconv only")
+    ap.add_argument("--_torch-serve", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    try:
-        import torch
-    except ImportError:
-        torch = None
+    if args._torch_serve:
+        return torch_serve(args)
 
     tf.random.set_seed(0)
     model = lab_cnn()
@@ -116,18 +184,27 @@ def main():
     err = float(np.abs(ours - reference_logits(weights, x_check)).max())
     if err > 1e-3:
         raise SystemExit(f"fastconv logits differ from the reference by {err}")
-    if torch is not None:
-        tnet = torch_cnn(torch, weights).eval()
-        with torch.no_grad():
-            theirs = tnet(torch.from_numpy(x_check.transpose(0, 3, 1, 2).copy())).numpy()
-        terr = float(np.abs(ours - theirs).max())
+    peer = None
+    have_torch = importlib.util.find_spec("torch") is not None
+    if have_torch and not args.no_torch:
+        # FASTCONV_MALLOC_TUNING=0 / FASTCONV_OMP_PASSIVE=0: the peer's fastconv (for its model's
+        # weights and logits) leaves malloc and OpenMP as a PyTorch user has them. settle:
+        # PyTorch's workers spin ~10 ms after each request, which would slow fastconv's next row.
+        peer = Peer([sys.executable, os.path.abspath(__file__), "--_torch-serve",
+                     "--batch", *map(str, args.batch), "--threads", *map(str, args.threads)],
+                    dict(os.environ, FASTCONV_MALLOC_TUNING="0", FASTCONV_OMP_PASSIVE="0"),
+                    settle=SETTLE)
+        hello = json.loads(peer.hello.split(" ", 1)[1])
+        terr = hello["err"]
         if terr > 1e-3:
             raise SystemExit(f"PyTorch logits differ from fastconv by {terr}")
 
     info = tf.cpu_info()
+    torch_desc = (f"{hello['torch']} (own process)" if peer is not None else
+                  "not used (--no-torch)" if have_torch else "not installed")
     print(f"# CPU: {platform.processor() or info.get('brand', '?')} | ISA: {info.get('isa', '?')}"
           f" | fastconv {tf.__version__} | numpy {np.__version__}"
-          f" | torch {torch.__version__ if torch else 'not installed'}"
+          f" | torch {torch_desc}"
           f" | Python {platform.python_version()}")
     header = ["what", "batch", "threads", "fastconv ms", "img/s", "torch ms", "torch img/s",
               "ratio", "max err"]
@@ -136,53 +213,35 @@ def main():
           f"{'torch img/s':>12}{'ratio':>7}{'max err':>10}")
     loss_obj = keras.losses.CategoricalCrossentropy(from_logits=True)
     opt = keras.optimizers.Adam(1e-3)
-    for threads in args.threads:
+    for row, (threads, batch, x, y) in enumerate(batches(rng, args)):
         tf.set_num_threads(threads)
-        if torch is not None:
-            torch.set_num_threads(threads)
-        for batch in args.batch:
-            x = rng.random((batch, 28, 28, 1), dtype=np.float32)
-            y = keras.utils.to_categorical(rng.integers(0, 10, batch), 10)
 
-            def fc_infer():
-                model(x, training=False)
+        def fc_infer():
+            model(x, training=False)
 
-            def fc_train():
-                with tf.GradientTape() as tape:
-                    loss = loss_obj(y, model(x, training=True))
-                grads = tape.gradient(loss, model.variables)
-                opt.apply_gradients(zip(grads, model.variables))
+        def fc_train():
+            with tf.GradientTape() as tape:
+                loss = loss_obj(y, model(x, training=True))
+            grads = tape.gradient(loss, model.variables)
+            opt.apply_gradients(zip(grads, model.variables))
 
-            rows = [("inference", fc_infer), ("train", fc_train)]
-            t_rows = {}
-            if torch is not None:
-                xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
-                yt = torch.from_numpy(y.argmax(1))
-                topt = torch.optim.Adam(tnet.parameters(), lr=1e-3, eps=1e-7)
-
-                def t_infer():
-                    tnet.eval()
-                    with torch.no_grad():
-                        tnet(xt)
-
-                def t_train():
-                    tnet.train()
-                    topt.zero_grad()
-                    torch.nn.functional.cross_entropy(tnet(xt), yt).backward()
-                    topt.step()
-
-                t_rows = {"inference": t_infer, "train": t_train}
-            for what, fn in rows:
-                ms = median_ms(fn, args.warmup, args.repeat)
-                tms = median_ms(t_rows[what], args.warmup, args.repeat) if t_rows else float("nan")
-                vals = [what, batch, threads, f"{ms:.2f}", f"{batch / ms * 1e3:.0f}",
-                        f"{tms:.2f}", f"{batch / tms * 1e3:.0f}" if t_rows else "nan",
-                        f"{tms / ms:.2f}" if t_rows else "nan", f"{err:.1e}"]
-                if args.csv:
-                    print(",".join(str(v) for v in vals))
-                else:
-                    print(f"{vals[0]:<10}{vals[1]:>6}{vals[2]:>4}{vals[3]:>12}{vals[4]:>9}"
-                          f"{vals[5]:>10}{vals[6]:>12}{vals[7]:>7}{vals[8]:>10}")
+        rows = [("inference", fc_infer), ("train", fc_train)]
+        for what, fn in rows:
+            ms = median_ms(fn, args.warmup, args.repeat)
+            tms = float("nan")
+            if peer is not None:  # the same steps in the peer, right after fastconv's
+                wall, _, _ = peer.ask(f"{what}:{row}", threads, args.warmup, args.repeat)
+                tms = statistics.median(wall) * 1e3
+            vals = [what, batch, threads, f"{ms:.2f}", f"{batch / ms * 1e3:.0f}",
+                    f"{tms:.2f}", f"{batch / tms * 1e3:.0f}" if peer is not None else "nan",
+                    f"{tms / ms:.2f}" if peer is not None else "nan", f"{err:.1e}"]
+            if args.csv:
+                print(",".join(str(v) for v in vals))
+            else:
+                print(f"{vals[0]:<10}{vals[1]:>6}{vals[2]:>4}{vals[3]:>12}{vals[4]:>9}"
+                      f"{vals[5]:>10}{vals[6]:>12}{vals[7]:>7}{vals[8]:>10}")
+    if peer is not None:
+        peer.close()
 
 
 if __name__ == "__main__":

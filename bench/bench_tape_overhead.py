@@ -14,19 +14,35 @@ and the overheads `no tape - raw` (the op layer) and `tape - no tape` (recording
 Then the lab CNN (Conv32-Pool-Conv64-Pool-Conv128-Pool-Dense256-Dense10, 28x28x1, batch 1)
 end to end, when the pooling op is available, against PyTorch eager if it is installed.
 Results are checked against the float64 reference before timing.
+
+PyTorch runs in a process of its own (bench/_peer.py), as in bench_conv2d.py: it imports PyTorch
+first, so PyTorch has its own OpenMP runtime and glibc malloc's defaults instead of fastconv's
+runtime and malloc tuning. It builds the same network from the same seeded generator, checks it
+against the float64 reference there (this process fails as before if it differs), and its
+samples of 200 calls alternate with fastconv's (--no-torch: fastconv only).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
+import os
 import platform
 import sys
 import time
+
+if "--_torch-serve" in sys.argv:
+    import torch  # the peer: PyTorch's OpenMP runtime is loaded first, with its own defaults
+else:
+    torch = None
 
 import numpy as np
 
 import fastconv as fc
 from fastconv import _core, ops, reference
+
+from _peer import SETTLE, Peer, measure_samples, serve
 
 
 CLOCKS = {
@@ -146,11 +162,7 @@ def _lab_cnn(rng):
         return reference.dense(x, d2[0].numpy(), d2[1].numpy())
 
     def torch_forward():
-        try:
-            import torch
-        except ImportError:
-            return None
-        torch.set_num_threads(fc.get_num_threads())
+        """The network in PyTorch (the peer only): x NCHW -> logits."""
         tw = [(torch.from_numpy(k.numpy().transpose(3, 2, 0, 1).copy()),
                torch.from_numpy(b.numpy())) for k, b in convs]
         t1 = (torch.from_numpy(d1[0].numpy().T.copy()), torch.from_numpy(d1[1].numpy()))
@@ -163,9 +175,47 @@ def _lab_cnn(rng):
                     x = F.max_pool2d(F.relu(F.conv2d(x, k, b)), 2)
                 x = x.flatten(1)
                 return F.linear(F.relu(F.linear(x, *t1)), *t2)
-        return run, torch
+        return run
 
     return forward, forward_ref, torch_forward
+
+
+def _best_us_with_peer(fn, peer, what, threads, number, repeat):
+    """_best_us of fn, each sample followed by one of the peer's case `what` (number calls in the
+    peer's process, after one warmup call the first time): (fn us, peer us), best of each."""
+    fn()
+    times, peer_times = [], []
+    for r in range(repeat):
+        t0 = _clock()
+        for _ in range(number):
+            fn()
+        times.append((_clock() - t0) / number)
+        wall, _, _ = peer.ask(what, threads, 1 if r == 0 else 0, number)
+        peer_times.append(sum(wall) / number)
+    return min(times) * 1e6, min(peer_times) * 1e6
+
+
+def torch_serve(args):
+    """The PyTorch peer (see _peer.Peer): the lab CNN for each --threads entry, built from the
+    same seeded generator as the parent's (after the per-op cases, which draw from it first).
+    Case `lab_cnn:<index>` runs that entry's network on its input (wall time); the hello line
+    carries each one's max abs error against the float64 reference."""
+    rng = np.random.default_rng(0)
+    _cases(rng)
+    cases, errors = {}, []
+    for i, _ in enumerate(args.threads.split(",")):
+        _, forward_ref, torch_forward = _lab_cnn(rng)
+        x = rng.standard_normal((1, 28, 28, 1)).astype(np.float32)
+        run = torch_forward()
+        xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+        errors.append(float(np.max(np.abs(run(xt).numpy() - forward_ref(x)))))
+
+        def case(threads, warmup, repeat, run=run, xt=xt):
+            torch.set_num_threads(threads)
+            wall, cpu = measure_samples(lambda: run(xt), warmup, repeat)
+            return "nchw", wall, cpu
+        cases[f"lab_cnn:{i}"] = case
+    serve(cases, hello="READY " + json.dumps({"torch": torch.__version__, "errors": errors}))
 
 
 def main(argv=None):
@@ -176,14 +226,31 @@ def main(argv=None):
     p.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
                    help="clock for the per-op rows (the lab CNN row always shows both)")
     p.add_argument("--csv", action="store_true", help="machine-readable output")
+    p.add_argument("--no-torch", action="store_true", help="time fastconv only")
+    p.add_argument("--_torch-serve", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args._torch_serve:
+        return torch_serve(args)
     global _clock
     rng = np.random.default_rng(0)
     info = fc.cpu_info()
+    peer, peer_errors = None, []
+    if (hasattr(ops, "max_pool2d") and not args.no_torch
+            and importlib.util.find_spec("torch") is not None):
+        # FASTCONV_MALLOC_TUNING=0 / FASTCONV_OMP_PASSIVE=0: the peer's fastconv (for the
+        # reference only) leaves malloc and OpenMP as a PyTorch user has them. settle: PyTorch's
+        # workers spin ~10 ms after each request, which would slow fastconv's next sample.
+        peer = Peer([sys.executable, os.path.abspath(__file__), "--_torch-serve",
+                     "--threads", args.threads],
+                    dict(os.environ, FASTCONV_MALLOC_TUNING="0", FASTCONV_OMP_PASSIVE="0"),
+                    settle=SETTLE)
+        hello = json.loads(peer.hello.split(" ", 1)[1])
+        peer_errors = hello["errors"]
     if not args.csv:
         print(f"# CPU: {info.get('brand', platform.processor())} | ISA: {_core.get_isa()} | "
               f"fastconv {fc.__version__} | numpy {np.__version__} | python "
-              f"{sys.version.split()[0]} | per-op clock: {args.clock}")
+              f"{sys.version.split()[0]} | per-op clock: {args.clock}"
+              + (f" | torch {hello['torch']} (own process)" if peer is not None else ""))
     cases = _cases(rng)
     for name, _, _, _, (got, expected) in cases:
         err = float(np.max(np.abs(np.asarray(got(), np.float64) - expected())))
@@ -194,7 +261,7 @@ def main(argv=None):
     print(",".join(cols) if args.csv else
           f"{'thr':>3} {'op':<26} {'raw':>7} {'no tape':>8} {'tape':>8} {'backward':>9} "
           f"{'op ovh':>7} {'rec ovh':>8}   (us per call, best of --repeat)")
-    for threads in [int(t) for t in args.threads.split(",")]:
+    for index, threads in enumerate(int(t) for t in args.threads.split(",")):
         fc.set_num_threads(threads)
         _clock = CLOCKS[args.clock]
         for name, raw, op, chain, _ in cases:
@@ -209,24 +276,23 @@ def main(argv=None):
                 print(f"{threads:>3} {name:<26} {raw_us:7.2f} {notape:8.2f} {tape:8.2f} "
                       f"{bwd:9.2f} {notape - raw_us:7.2f} {tape - notape:8.2f}")
         if hasattr(ops, "max_pool2d"):
-            forward, forward_ref, torch_forward = _lab_cnn(rng)
+            forward, forward_ref, _ = _lab_cnn(rng)
             x = rng.standard_normal((1, 28, 28, 1)).astype(np.float32)
             err = float(np.max(np.abs(np.asarray(forward(x)) - forward_ref(x))))
+            torch_us = float("nan")
             _clock = CLOCKS["wall"]
-            fwd_us = _best_us(lambda: forward(x), 200, args.repeat)
+            if peer is not None:
+                torch_err = peer_errors[index]  # the peer's network against the same reference
+                if torch_err > 1e-3:
+                    raise SystemExit(f"torch peer differs from the reference by {torch_err}")
+                fwd_us, torch_us = _best_us_with_peer(lambda: forward(x), peer,
+                                                      f"lab_cnn:{index}", threads, 200,
+                                                      args.repeat)
+            else:
+                fwd_us = _best_us(lambda: forward(x), 200, args.repeat)
             tape_us = _tape_us(lambda: forward(x), 200, args.repeat)
             _clock = time.process_time  # CPU time of all threads (OpenMP workers included)
             fwd_cpu_us = _best_us(lambda: forward(x), 200, args.repeat)
-            peer = torch_forward()
-            torch_us = float("nan")
-            if peer is not None:
-                run, torch = peer
-                xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
-                torch_err = float(np.max(np.abs(run(xt).numpy() - forward_ref(x))))
-                if torch_err > 1e-3:
-                    raise SystemExit(f"torch peer differs from the reference by {torch_err}")
-                _clock = CLOCKS["wall"]
-                torch_us = _best_us(lambda: run(xt), 200, args.repeat)
             if args.csv:
                 print(f"{threads},lab_cnn_batch1_inference_wall,nan,{fwd_us:.3f},{tape_us:.3f},"
                       f"nan,cpu_us={fwd_cpu_us:.3f},torch_us={torch_us:.3f},"
@@ -236,6 +302,8 @@ def main(argv=None):
                       f"{tape_us:8.1f}   CPU time (all threads) {fwd_cpu_us:.1f} us; torch eager "
                       f"{torch_us:.1f} us, ratio torch/fastconv {torch_us / fwd_us:.2f}; "
                       f"max abs err {err:.1e}")
+    if peer is not None:
+        peer.close()
 
 
 if __name__ == "__main__":
