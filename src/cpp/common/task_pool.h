@@ -23,6 +23,11 @@ namespace fastconv {
 
 using TaskFn = void (*)(void* ctx, int64_t task);
 
+// Convolution jobs of at most this many flops (~0.5 ms on one core) that need no shared setup
+// (nothing packed up front) go to run_tasks() instead of an OpenMP team: conv2d_fwd's indirect
+// GEMM and the Winograd one-block path.
+constexpr double kTaskPoolMaxFlops = 6.4e7;
+
 // Runs fn(ctx, t) for every t in [0, ntasks) on the calling thread and up to threads - 1 helper
 // threads; returns when all have finished. If tasks throw, the first exception is rethrown to
 // the caller once every task has finished. threads <= 1, ntasks <= 1, or a concurrent call from

@@ -41,7 +41,6 @@ constexpr int64_t kBigRun = 16;   // most tiles per task (one panel each) when t
 constexpr int64_t kMergeRowsMaxC = 16;  // fewer channels: one tap per kernel row (below)
 constexpr int64_t kTasksPerThread = 6;  // for few pixels: tasks wanted per thread of the team
 constexpr int64_t kInPlaceMaxTiles = 20;  // weights read unpacked up to this many tiles
-constexpr double kPoolMaxFlops = 6.4e7;   // ~0.5 ms on one core: the task pool below
 
 // The HWIO kernel itself: column block [j0, j0 + nj) of the K x F matrix, row by row.
 class PlainWeights final : public ConvWeightSource {
@@ -379,7 +378,7 @@ bool conv2d_fwd_igemm(const ConvShape& s, const float* x, const ConvWeightSource
   // not started (common/task_pool.h). Measured 2 threads on a machine with other work running,
   // median us, OpenMP -> pool: 14x14x32 -> 64 batch 1 115 -> 60, 7x7x64 -> 128 105 -> 51 (1
   // thread: 101 and 88).
-  if (nt > 1 && (per_task || w_direct) && 2.0 * M * K * F <= kPoolMaxFlops) {
+  if (nt > 1 && (per_task || w_direct) && 2.0 * M * K * F <= kTaskPoolMaxFlops) {
     run_tasks(ntasks, nt, [&](int64_t task) {
       // Per thread, kept between tasks and calls (a job is ~12 tasks of a few microseconds).
       thread_local std::vector<const float*> ptrs;

@@ -22,7 +22,9 @@ namespace fastconv {
 namespace {
 
 constexpr int kScratchRows = 9;  // thread_scratch slot: convolution rows / the whole map
-constexpr double kPoolMaxFlops = 1.6e7;  // below, several threads share the work on the task pool
+// Fused first layers of at most this many flops share the work on the task pool (a batch-1
+// first layer, ~10 us); larger ones use an OpenMP team.
+constexpr double kFusedPoolMaxFlops = 1.6e7;
 
 }  // namespace
 
@@ -59,7 +61,7 @@ void conv2d_maxpool_fwd(const ConvShape& s, const Pool2dGeometry& pg, const floa
   // A batch-1 first layer is ~10 us of work: on the task pool (no team barrier), in chunks of
   // pooled rows, the calling thread taking over whatever a helper has not started.
   const int ntp = get_num_threads();
-  if (flops <= kPoolMaxFlops && ntp > 1 && tasks >= 2) {
+  if (flops <= kFusedPoolMaxFlops && ntp > 1 && tasks >= 2) {
     const int64_t chunks = std::min<int64_t>(tasks, 2 * ntp);
     run_tasks(chunks, ntp, [&](int64_t c) {
       int64_t lo, hi;

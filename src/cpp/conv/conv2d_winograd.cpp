@@ -60,8 +60,6 @@ constexpr int kScratchBlock = 7;
 // keeps at least two row-tiles (ResNet's 14x14x256 -> 256: 12 tiles a block were 5% slower).
 constexpr int64_t kBlockFloats = int64_t{1} << 17;
 constexpr int64_t kLargeU = int64_t{1} << 19;  // floats (2 MiB)
-// Below this many flops a one-block job runs on the task pool (as conv2d_fwd's small jobs).
-constexpr double kPoolMaxFlops = 6.4e7;
 // Below this many flops a one-block job runs on the calling thread alone (winograd_one_block).
 constexpr double kSplitMinFlops = 1.6e7;
 
@@ -268,7 +266,7 @@ void winograd_one_block(const ConvShape& s, const Tiles& g, WinogradKernelFn ktr
     for (int64_t jp = 0; jp < npanels; ++jp) panel_task(jp);
     return;
   }
-  if (flops <= kPoolMaxFlops) {
+  if (flops <= kTaskPoolMaxFlops) {
     run_tasks(npanels, nt, panel_task);  // no team barrier for a job of a few microseconds
     return;
   }
