@@ -44,7 +44,7 @@ import fastconv
 from fastconv import ops
 from fastconv._geometry import conv_output_hw, resolve_padding
 
-from _peer import Peer, measure_samples, serve
+from _peer import SETTLE, Peer, measure_samples, serve
 
 # name: (N, H, W, C, F, KH, KW, stride, padding)
 LAYERS = {
@@ -209,7 +209,8 @@ def main(argv=None) -> int:
         # FASTCONV_MALLOC_TUNING=0 / FASTCONV_OMP_PASSIVE=0: the peer's fastconv (used only for
         # the cross-check) leaves malloc and OpenMP as a PyTorch user has them.
         peer = Peer([sys.executable, os.path.abspath(__file__), "--_torch-serve", *args.layers],
-                    dict(os.environ, FASTCONV_MALLOC_TUNING="0", FASTCONV_OMP_PASSIVE="0"))
+                    dict(os.environ, FASTCONV_MALLOC_TUNING="0", FASTCONV_OMP_PASSIVE="0"),
+                    settle=SETTLE)  # its workers spin ~10 ms after a request
         hello = json.loads(peer.hello.split(" ", 1)[1])
         errors = {name: tuple(e) for name, e in hello["errors"].items()}
 

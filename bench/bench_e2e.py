@@ -42,7 +42,7 @@ import time
 
 import numpy as np
 
-from _peer import Peer, measure_samples, serve
+from _peer import SETTLE, Peer, measure_samples, serve
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -404,7 +404,7 @@ def main():
     if torch is not None:
         env = dict(os.environ, FASTCONV_MALLOC_TUNING="0")
         peers["torch"] = Peer([sys.executable, __file__, "--_torch-serve", "--batch", str(B)],
-                              env)
+                              env, settle=SETTLE)  # its workers spin ~10 ms after a request
     tf_peers = {}
     if args.tf_python:
         npz = os.path.join(tmpdir.name, "lab_cnn.npz")
@@ -412,7 +412,8 @@ def main():
                  **{f"w{i}": w for i, w in enumerate(weights)})
         for threads in args.threads:
             tf_peers[threads] = Peer([args.tf_python, os.path.join(HERE, "peer_tf_e2e.py"), npz,
-                                      "--threads", str(threads)], dict(os.environ))
+                                      "--threads", str(threads)], dict(os.environ),
+                                     settle=SETTLE)
         first = tf_peers[args.threads[0]].hello.split()
         print(f"# TensorFlow {first[2]} timed side by side in {args.tf_python} "
               f"(|TF - fastconv| = {float(first[1]):.1e}); 'TF' columns measured in this run")

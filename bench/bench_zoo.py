@@ -30,7 +30,7 @@ if "--_torch-serve" in sys.argv:
 
 import numpy as np
 
-from _peer import Peer, measure_samples, serve
+from _peer import SETTLE, Peer, measure_samples, serve
 
 import fastconv as fc
 from fastconv import applications as zoo, keras
@@ -250,7 +250,8 @@ def main():
     peer = None
     if torch is not None:
         peer = Peer([sys.executable, __file__, "--_torch-serve"],
-                    dict(os.environ, FASTCONV_MALLOC_TUNING="0", FASTCONV_OMP_PASSIVE="0"))
+                    dict(os.environ, FASTCONV_MALLOC_TUNING="0", FASTCONV_OMP_PASSIVE="0"),
+                    settle=SETTLE)  # its workers spin ~10 ms after a request
 
     info = fc.cpu_info()
     print(f"# CPU: {platform.processor() or info.get('brand', '?')} | ISA: {info.get('isa', '?')}"
