@@ -83,6 +83,12 @@ def conv2d_maxpool_fwd(
     dil_h: int, dil_w: int, relu: bool,
     ph: int, pw: int, sh: int, sw: int, pt: int, pb: int, pl: int, pr: int,
 ) -> np.ndarray: ...
+def _conv2d_maxpool_path(
+    x: np.ndarray, w: np.ndarray,
+    stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,
+    dil_h: int, dil_w: int,
+    ph: int, pw: int, sh: int, sw: int, pt: int, pb: int, pl: int, pr: int,
+) -> str: ...  # 'direct1_rows' | 'winograd_blocks' | 'map'
 def conv2d_bwd_data(
     dy: np.ndarray, w: np.ndarray, h: int, w_in: int,
     stride_h: int, stride_w: int, pad_top: int, pad_bottom: int, pad_left: int, pad_right: int,

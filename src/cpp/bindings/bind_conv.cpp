@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include <optional>
+#include <string>
 #include <tuple>
 
 #include "bindings/registry.h"
@@ -66,6 +67,19 @@ FArray conv2d_maxpool_fwd_py(const FArray& x, const FArray& w, std::optional<FAr
     conv2d_maxpool_fwd(s, g, xp, wp, bias, relu, yp);
   }
   return y;
+}
+
+// Which way conv2d_maxpool_fwd would go for these arguments (tests).
+std::string conv2d_maxpool_path_py(const FArray& x, const FArray& w, int64_t sh, int64_t sw,
+                                   int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh,
+                                   int64_t dw, int64_t ph, int64_t pw, int64_t psh, int64_t psw,
+                                   int64_t ppt, int64_t ppb, int64_t ppl, int64_t ppr) {
+  const char* op = "_conv2d_maxpool_path";
+  const float* bias;
+  const ConvShape s = fwd_shape(op, x, w, std::nullopt, sh, sw, pt, pb, pl, pr, dh, dw, &bias);
+  const Pool2dGeometry g =
+      make_pool2d_geometry(op, s.n, s.oh, s.ow, s.f, ph, pw, psh, psw, ppt, ppb, ppl, ppr);
+  return conv2d_maxpool_path(s, g);
 }
 
 FArray conv2d_fwd_py(const FArray& x, const FArray& w, std::optional<FArray> b, int64_t sh,
@@ -153,6 +167,13 @@ FASTCONV_BINDING(conv) {
         py::arg("pb"), py::arg("pl"), py::arg("pr"),
         "maxpool(conv2d_fwd(x, w, b, ...)) for inference: the pooling geometry (window, "
         "strides, pads) applies to the convolution's output; bit-identical to the two calls.");
+  m.def("_conv2d_maxpool_path", &conv2d_maxpool_path_py, py::arg("x").noconvert(),
+        py::arg("w").noconvert(), py::arg("stride_h"), py::arg("stride_w"), py::arg("pad_top"),
+        py::arg("pad_bottom"), py::arg("pad_left"), py::arg("pad_right"), py::arg("dil_h"),
+        py::arg("dil_w"), py::arg("ph"), py::arg("pw"), py::arg("sh"), py::arg("sw"),
+        py::arg("pt"), py::arg("pb"), py::arg("pl"), py::arg("pr"),
+        "Which way conv2d_maxpool_fwd goes for these arguments: 'direct1_rows', "
+        "'winograd_blocks' or 'map' (for tests).");
   m.def("conv2d_bwd_data", &conv2d_bwd_data_py, py::arg("dy").noconvert(),
         py::arg("w").noconvert(), py::arg("h"), py::arg("w_in"), py::arg("stride_h"),
         py::arg("stride_w"), py::arg("pad_top"), py::arg("pad_bottom"), py::arg("pad_left"),

@@ -53,9 +53,13 @@ void conv_direct1_row(const ConvShape& s, const Direct1Input& in, int64_t r, con
 struct Pool2dGeometry;
 // Inference: y = maxpool(conv2d_fwd(x)) with the pooling geometry pg over the (N, OH, OW, F)
 // map, bit-identical to the two calls; fused (the map never written out) on the direct
-// single-channel path (conv/conv2d_maxpool.cpp).
+// single-channel path and, for windows that tile the rows, on Winograd's blocked path
+// (conv/conv2d_maxpool.cpp).
 void conv2d_maxpool_fwd(const ConvShape& s, const Pool2dGeometry& pg, const float* x,
                         const float* w, const float* bias, bool relu, float* y);
+// Which way conv2d_maxpool_fwd goes for s and pg (for tests): "direct1_rows" (pooled row by
+// row), "winograd_blocks" (pooled block by block) or "map" (the whole map, then the pooling).
+const char* conv2d_maxpool_path(const ConvShape& s, const Pool2dGeometry& pg);
 
 // Supplies the forward pass's weight operand (K x F, K = KH*KW*C in tap-major order) panel by
 // panel: pack(j0, nj, nr, dst) writes columns [j0, j0 + nj) as a K x nr block, row k at

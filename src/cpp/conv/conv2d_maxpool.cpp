@@ -4,7 +4,8 @@
 // pooling reads straight back; on the single-channel direct path the two are fused per pooled
 // row: the few convolution rows one pooled row needs are computed into the thread's L1-sized
 // buffer and reduced there, so the full map never exists. Everything else computes the whole
-// convolution into a scratch buffer and pools it (the same two calls as unfused).
+// convolution into a scratch buffer and pools it (the same two calls as unfused), except the
+// Winograd path, which pools each block of its output as it goes (conv2d_winograd.cpp).
 //
 // Both ways the result is bit-identical to conv2d_fwd then maxpool2d_fwd: each convolution row
 // comes from the same microkernel calls, each pooled value from the same pooling kernel over
@@ -15,6 +16,7 @@
 #include "common/parallel.h"
 #include "common/task_pool.h"
 #include "conv/conv.h"
+#include "conv/conv_winograd.h"
 #include "dispatch/table.h"
 #include "pool/pool2d.h"
 
@@ -28,6 +30,12 @@ constexpr double kFusedPoolMaxFlops = 1.6e7;
 
 }  // namespace
 
+const char* conv2d_maxpool_path(const ConvShape& s, const Pool2dGeometry& pg) {
+  if (conv_direct1_applies(s) && pg.sh >= pg.ph) return "direct1_rows";
+  const int tile = conv_winograd_tile(s);
+  return tile && conv_winograd_pools_blocks(s, tile, pg) ? "winograd_blocks" : "map";
+}
+
 void conv2d_maxpool_fwd(const ConvShape& s, const Pool2dGeometry& pg, const float* x,
                         const float* w, const float* bias, bool relu, float* y) {
   const int64_t F = s.f, OW = s.ow;
@@ -35,6 +43,10 @@ void conv2d_maxpool_fwd(const ConvShape& s, const Pool2dGeometry& pg, const floa
   // Fused only where every convolution row belongs to at most one pooled row (strides >= the
   // window vertically), so no row is computed twice.
   if (!conv_direct1_applies(s) || pg.sh < pg.ph) {
+    // Winograd pools each block of its output while it is in L2 (the lab CNN's 100x14x14x32
+    // -> 64 would otherwise write a 5 MB map out to L3 and read it back).
+    if (const int tile = conv_winograd_tile(s))
+      if (conv2d_fwd_winograd_maxpool(s, tile, &pg, x, w, bias, relu, y)) return;
     float* map = thread_scratch(kScratchRows, static_cast<size_t>(s.m() * F));
     conv2d_fwd(s, x, w, bias, relu, map);
     maxpool2d_fwd(pg, map, y);

@@ -41,6 +41,8 @@
 #include "common/task_pool.h"
 #include "conv/conv_winograd.h"
 #include "dispatch/table.h"
+#include "pool/pool2d.h"
+#include "pool/ukernel.h"
 
 namespace fastconv {
 namespace {
@@ -162,18 +164,21 @@ void input_tiles(const ConvShape& s, const Tiles& g, WinogradInFn input, const f
 
 // Output transform of tiles [t0, t0 + tb) for filters [j0, j0 + nf): tile t0 + i's P products
 // are at mb + xi * ms + i * ldr. Outputs past the bottom/right edge go to `dummy` (nf floats).
+// y is the whole output, or with tr0 >= 0 a buffer of whole tile rows from tile row tr0 on
+// (tile row n * th_n + th: output rows m * th ... of image n), m rows of OW pixels each.
 void output_tiles(const ConvShape& s, const Tiles& g, WinogradOutFn output, const float* mb,
                   int64_t ldr, int64_t ms, int64_t j0, int64_t nf, const float* bias, bool relu,
-                  float* dummy, int64_t t0, int64_t tb, float* y) {
+                  float* dummy, int64_t t0, int64_t tb, float* y, int64_t tr0 = -1) {
   const int64_t F = s.f, OH = s.oh, OW = s.ow;
   float* yp[16];
   int64_t n = t0 / (g.th_n * g.tw_n), th = t0 / g.tw_n % g.th_n, tw = t0 % g.tw_n;
   for (int64_t i = 0; i < tb; ++i) {
     const int64_t oh = g.m * th, ow = g.m * tw;
+    const int64_t row0 = tr0 < 0 ? n * OH + oh : (n * g.th_n + th - tr0) * g.m;
     for (int a = 0; a < g.m; ++a)
       for (int b = 0; b < g.m; ++b)
         yp[a * g.m + b] = oh + a < OH && ow + b < OW
-                              ? y + ((n * OH + oh + a) * OW + ow + b) * F + j0
+                              ? y + ((row0 + a) * OW + ow + b) * F + j0
                               : dummy;  // clipped: written, never read
     output(mb + i * ldr, ms, nf, bias ? bias + j0 : nullptr, relu, yp);
     if (++tw == g.tw_n) {
@@ -354,31 +359,98 @@ int conv_winograd_tile(const ConvShape& s) {
 
 bool conv_use_winograd(const ConvShape& s) { return conv_winograd_tile(s) != 0; }
 
+namespace {
+
+// Whether max pooling pg can be applied to whole tile rows of m output rows: windows that do
+// not overlap vertically, start at row 0 and divide the tile height.
+bool pools_by_tile_rows(const Pool2dGeometry& pg, int m) {
+  return pg.pt == 0 && pg.sh == pg.ph && m % pg.ph == 0;
+}
+
+// Pools tile rows [tr0, tr1) held in `rows` (output_tiles' tile-row layout) into y (the pooled
+// output, N x pg.oh x pg.ow x F): the same kernel over the same clipped windows as
+// maxpool2d_fwd, so the same bits as pooling the whole output.
+void pool_tile_rows(const ConvShape& s, const Tiles& g, const Pool2dGeometry& pg,
+                    const float* rows, int64_t tr0, int64_t tr1, float* y) {
+  const MaxPoolFn pool = active_table().pool.maxpool;
+  const int64_t F = s.f, OW = s.ow;
+  for (int64_t tr = tr0; tr < tr1; ++tr) {
+    const int64_t n = tr / g.th_n, first = g.m * (tr % g.th_n);  // image, its first output row
+    const int64_t pr1 = std::min(pg.oh, (first + g.m) / pg.ph);
+    for (int64_t pr = first / pg.ph; pr < pr1; ++pr)
+      for (int64_t pc = 0; pc < pg.ow; ++pc) {
+        const Pool2dWindow win = pool2d_window(pg, pr, pc);
+        pool(F, win.r1 - win.r0, win.c1 - win.c0,
+             rows + (((tr - tr0) * g.m + win.r0 - first) * OW + win.c0) * F, OW * F, F,
+             y + ((n * pg.oh + pr) * pg.ow + pc) * F);
+      }
+  }
+}
+
+// Tiles per block: V + M within the L2 budget, whole microkernel row-tiles (whole tile rows
+// when the blocks are pooled).
+int64_t block_tiles(const ConvShape& s, const Tiles& g, bool pooled) {
+  const int MR = active_table().gemm.mr;
+  int64_t TB = kBlockFloats / (g.P * (s.c + s.f));
+  TB = std::max<int64_t>(g.P * s.c * s.f > kLargeU ? 2 * MR : MR, TB / MR * MR);
+  return pooled ? std::max(g.tw_n, TB / g.tw_n * g.tw_n) : TB;
+}
+
+int output_tile(int tile) {
+  return tile == 4 && active_table().conv_winograd.input4 != nullptr ? 4 : 2;
+}
+
+// The blocked path of conv2d_fwd_winograd; with pg, each block (whole tile rows) is written to
+// the thread's buffer and max pooled from there into y, so the full output never exists.
+void winograd_blocked(const ConvShape& s, const Tiles& g, WinogradKernelFn ktransform,
+                      WinogradInFn input, WinogradOutFn output, int64_t TB, const float* x,
+                      const float* w, const float* bias, bool relu, const Pool2dGeometry* pg,
+                      float* y);
+
+}  // namespace
+
 // x (N,H,W,C), w (3,3,C,F), bias (F) or null -> y (N,OH,OW,F).
 void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const float* w,
                          const float* bias, bool relu, float* y) {
-  const int64_t C = s.c, F = s.f;
+  conv2d_fwd_winograd_maxpool(s, tile, nullptr, x, w, bias, relu, y);
+}
+
+bool conv_winograd_pools_blocks(const ConvShape& s, int tile, const Pool2dGeometry& pg) {
+  const Tiles g(s, output_tile(tile));
+  return pools_by_tile_rows(pg, g.m) && s.n * g.th_n * g.tw_n > block_tiles(s, g, true);
+}
+
+bool conv2d_fwd_winograd_maxpool(const ConvShape& s, int tile, const Pool2dGeometry* pg,
+                                 const float* x, const float* w, const float* bias, bool relu,
+                                 float* y) {
+  if (pg != nullptr && !conv_winograd_pools_blocks(s, tile, *pg)) return false;
   const ConvWinogradKernels& wk = active_table().conv_winograd;
   // Output tile m x m from an (m + 2) x (m + 2) input patch; P transformed positions.
-  const Tiles g(s, tile == 4 && wk.input4 != nullptr ? 4 : 2);
-  const int P = g.P;
+  const Tiles g(s, output_tile(tile));
   const WinogradInFn input = g.m == 4 ? wk.input4 : wk.input;
   const WinogradOutFn output = g.m == 4 ? wk.output4 : wk.output;
   const WinogradKernelFn ktransform = g.m == 4 ? wk.kernel4 : wk.kernel;
   const int64_t T = s.n * g.th_n * g.tw_n;
-  if (T == 0) return;
+  if (T == 0) return true;
+  const int64_t TB = block_tiles(s, g, pg != nullptr);
+  if (T <= TB) winograd_one_block(s, g, ktransform, input, output, x, w, bias, relu, y);
+  else winograd_blocked(s, g, ktransform, input, output, TB, x, w, bias, relu, pg, y);
+  return true;
+}
+
+namespace {
+
+void winograd_blocked(const ConvShape& s, const Tiles& g, WinogradKernelFn ktransform,
+                      WinogradInFn input, WinogradOutFn output, int64_t TB, const float* x,
+                      const float* w, const float* bias, bool relu, const Pool2dGeometry* pg,
+                      float* y) {
+  const int64_t C = s.c, F = s.f;
+  const int P = g.P;
+  const int64_t T = s.n * g.th_n * g.tw_n;
   const GemmKernel& kern = active_table().gemm;
   const int MR = kern.mr, NR = kern.nr;
   const int64_t npanels = (F + NR - 1) / NR;
   const int64_t KC = std::min<int64_t>(kern.kc, C);
-
-  // Tiles per block: V + M within the L2 budget, whole microkernel row-tiles.
-  int64_t TB = kBlockFloats / (P * (C + F));
-  TB = std::max<int64_t>(P * C * F > kLargeU ? 2 * MR : MR, TB / MR * MR);
-  if (T <= TB) {
-    winograd_one_block(s, g, ktransform, input, output, x, w, bias, relu, y);
-    return;
-  }
   const int64_t nblocks = (T + TB - 1) / TB;
 
   // U, then a zero row for padding pixels, then the kernel transform's staging rows.
@@ -402,13 +474,16 @@ void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const flo
 #pragma omp parallel num_threads(nt)
   {
     // V (P x vs), M (P x ms), a packed A micro-panel for kernels that cannot read A in place,
-    // and the dummy row that clipped outputs are written to.
+    // the dummy row that clipped outputs are written to, and when pooling the block's output
+    // (TB / tw_n tile rows of m x OW pixels).
     const int64_t a_size = a_in_place ? 0 : (MR * KC + 15) / 16 * 16;
-    float* vbuf =
-        thread_scratch(kScratchBlock, static_cast<size_t>(P * (vs + ms) + a_size + F));
+    const int64_t rows_size = pg != nullptr ? TB / g.tw_n * g.m * s.ow * F : 0;
+    float* vbuf = thread_scratch(kScratchBlock,
+                                 static_cast<size_t>(P * (vs + ms) + a_size + F + rows_size));
     float* mbuf = vbuf + P * vs;
     float* apack = mbuf + P * ms;
     float* dummy = apack + a_size;
+    float* rows = dummy + F;
     UkernelParams params;
 
 #pragma omp for schedule(dynamic, 1)
@@ -442,9 +517,17 @@ void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const flo
           }
         }
       }
-      output_tiles(s, g, output, mbuf, F, ms, 0, F, bias, relu, dummy, t0, tb, y);
+      if (pg == nullptr) {
+        output_tiles(s, g, output, mbuf, F, ms, 0, F, bias, relu, dummy, t0, tb, y);
+      } else {
+        const int64_t tr0 = t0 / g.tw_n;
+        output_tiles(s, g, output, mbuf, F, ms, 0, F, bias, relu, dummy, t0, tb, rows, tr0);
+        pool_tile_rows(s, g, *pg, rows, tr0, tr0 + tb / g.tw_n, y);
+      }
     }
   }
 }
+
+}  // namespace
 
 }  // namespace fastconv

@@ -5,6 +5,8 @@
 
 namespace fastconv {
 
+struct Pool2dGeometry;  // pool/pool2d.h
+
 // Forward algorithm for 3x3 / stride 1 / dilation 1 convolutions (everything else always runs
 // the direct indirect-GEMM path). kAuto takes Winograd where it was measured faster.
 enum class ConvAlgo { kAuto = 0, kDirect = 1, kWinograd = 2, kWinograd4 = 3 };
@@ -28,6 +30,18 @@ int conv_winograd_tile(const ConvShape& s);
 // has no F(4x4, 3x3) transforms).
 void conv2d_fwd_winograd(const ConvShape& s, int tile, const float* x, const float* w,
                          const float* bias, bool relu, float* y);
+
+// Whether conv2d_fwd_winograd_maxpool pools shape s's blocks (below) for pooling pg.
+bool conv_winograd_pools_blocks(const ConvShape& s, int tile, const Pool2dGeometry& pg);
+
+// maxpool2d_fwd(pg, conv2d_fwd_winograd(...)) into y (N, pg.oh, pg.ow, F) with each block of
+// the convolution pooled while it is in L2, bit-identical to the two calls; or false (nothing
+// written) where that does not apply (conv_winograd_pools_blocks): everything in one block, or
+// windows that overlap vertically, start above row 0 or do not divide the output tile's
+// height. pg == nullptr: conv2d_fwd_winograd.
+bool conv2d_fwd_winograd_maxpool(const ConvShape& s, int tile, const Pool2dGeometry* pg,
+                                 const float* x, const float* w, const float* bias, bool relu,
+                                 float* y);
 
 // Strided convolutions whose kernel, cut into stride x stride blocks, is 3x3 (AlexNet's 11x11
 // stride 4; 5x5 or 6x6 stride 2; 7..9 stride 3): the Winograd tile conv2d_fwd uses for them on
