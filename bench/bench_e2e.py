@@ -290,9 +290,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--batch", type=int, default=100)
-    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--lat-repeat", type=int, default=300)
+    ap.add_argument("--lat-repeat", type=int, default=500)
     ap.add_argument("--csv", action="store_true")
     ap.add_argument("--quick", action="store_true", help="few repeats, 1 thread memory on 6000 images")
     ap.add_argument("--memory", action="store_true", help="also measure peak RSS over one epoch")
@@ -304,8 +304,10 @@ def main():
                          "without it, the issue's reference figures are shown)")
     ap.add_argument("--limit", type=int, default=0, help="(memory mode) use this many images")
     ap.add_argument("--_memory", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--rounds", type=int, default=3,
-                    help="interleaved rounds per case (fastconv and each peer in turn)")
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="interleaved rounds per case (fastconv and each peer in turn); the "
+                         "host's speed swings by up to 2x over seconds, so more, shorter rounds "
+                         "spread every library over the same swings")
     ap.add_argument("--_torch-serve", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
