@@ -121,17 +121,23 @@ def batches(rng, args):
             yield threads, batch, x, y
 
 
+def seeded_model():
+    """The lab CNN from seed 0, its weights, the generator the rows' batches come from (after
+    the check batch), the check batch and the model's logits for it: the same in this process
+    and in the PyTorch peer."""
+    tf.random.set_seed(0)
+    model = lab_cnn()
+    rng = np.random.default_rng(0)
+    x_check = rng.random((4, 28, 28, 1), dtype=np.float32)
+    return model, model.get_weights(), rng, x_check, model(x_check).numpy()
+
+
 def torch_serve(args):
     """The PyTorch peer (see _peer.Peer): the lab CNN with the weights fastconv's seeded model
     starts from, and each row's batch from the same seeded generator. Cases `inference:<row>` and
     `train:<row>` (rows numbered in the parent's order; one Adam per row, as before); the hello
     line carries the max abs difference of its logits from fastconv's."""
-    tf.random.set_seed(0)
-    model = lab_cnn()
-    weights = model.get_weights()
-    rng = np.random.default_rng(0)
-    x_check = rng.random((4, 28, 28, 1), dtype=np.float32)
-    ours = model(x_check).numpy()
+    model, weights, rng, x_check, ours = seeded_model()
     tnet = torch_cnn(torch, weights).eval()
     with torch.no_grad():
         theirs = tnet(torch.from_numpy(x_check.transpose(0, 3, 1, 2).copy())).numpy()
@@ -175,12 +181,7 @@ def main():
     if args._torch_serve:
         return torch_serve(args)
 
-    tf.random.set_seed(0)
-    model = lab_cnn()
-    weights = model.get_weights()
-    rng = np.random.default_rng(0)
-    x_check = rng.random((4, 28, 28, 1), dtype=np.float32)
-    ours = model(x_check).numpy()
+    model, weights, rng, x_check, ours = seeded_model()
     err = float(np.abs(ours - reference_logits(weights, x_check)).max())
     if err > 1e-3:
         raise SystemExit(f"fastconv logits differ from the reference by {err}")
