@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastconv
-from fastconv import reference
+from fastconv import _core, reference
 from fastconv._geometry import resolve_padding
 from fastconv.ops import pool as P
 from assertions import assert_within
@@ -202,3 +202,39 @@ def test_maxpool2d_bwd_relu_mask_zero_and_negative_windows(isa):
     np.testing.assert_array_equal(dx, expected)
     np.testing.assert_array_equal(
         dx, reference.relu_bwd(x, reference.maxpool2d_bwd(x, dy, 2, 2, ((0, 0), (0, 0)))))
+
+
+@pytest.mark.parametrize("window", [(2, 2), (3, 3), (2, 3), (1, 2)])
+@pytest.mark.parametrize("c", [1, 7, 8, 16, 17, 32, 33])
+def test_maxpool2d_nan_and_signed_zero_rule_on_every_isa(window, c):
+    """Every ISA's kernel (and the 2x2 windows' unrolled instances) gives the same bits: a NaN
+    anywhere in a window gives NaN, otherwise the first cell (row-major) holding the maximum, so
+    +0 and -0 keep their sign order."""
+    rng = np.random.default_rng(7)
+    x = rng.choice(np.array([0.0, -0.0, 1.0, -1.0, np.nan], np.float32), size=(2, 6, 6, c),
+                   p=[0.3, 0.3, 0.15, 0.15, 0.1])
+    pads = resolve_padding("same", (6, 6), window, window)
+    info = fastconv.cpu_info()
+    isas = [i for i in info["supported_isas"] if i in info["compiled_isas"]]
+    outs = {}
+    before = _core.get_isa()
+    try:
+        for name in isas:
+            _core.set_isa(name)
+            outs[name] = P.maxpool2d_fwd(x, window, window, pads)
+    finally:
+        _core.set_isa(before)
+    ref = reference.maxpool2d_fwd(x, window, window, pads)
+    first = outs[isas[0]]
+    np.testing.assert_array_equal(first, ref)  # NaN where the reference has NaN
+    # The first cell holding the maximum, sign of zero included: compare with the rule itself.
+    for (n, i, j, k), got in np.ndenumerate(first):
+        cells = x[n, i * window[0]:(i + 1) * window[0], j * window[1]:(j + 1) * window[1], k]
+        cells = cells.ravel()
+        if np.isnan(cells).any():
+            assert np.isnan(got)
+        else:
+            expected = cells[int(np.argmax(cells))]  # argmax: the first maximum
+            assert np.signbit(got) == np.signbit(expected), (n, i, j, k, cells)
+    for name, y in outs.items():  # x holds one NaN bit pattern, so NaNs compare bitwise too
+        assert np.array_equal(y.view(np.uint32), first.view(np.uint32)), name

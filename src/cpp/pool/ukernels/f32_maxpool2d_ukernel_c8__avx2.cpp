@@ -5,9 +5,14 @@
 #include "pool/ukernel.h"
 
 namespace fastconv {
+namespace {
 
-void f32_maxpool2d_ukernel_c8__avx2(size_t c, size_t rh, size_t rw, const float* x,
-                                    size_t row_stride, size_t col_stride, float* y) {
+// RH x RW windows, or (0, 0) for the window size given at run time. The usual 2x2 window gets
+// its own instance: the same operations in the same order, with the loops unrolled.
+template <size_t RH, size_t RW>
+void window(size_t c, size_t rh_, size_t rw_, const float* x, size_t row_stride,
+            size_t col_stride, float* y) {
+  const size_t rh = RH ? RH : rh_, rw = RW ? RW : rw_;
   size_t k = 0;
   for (; k + 8 <= c; k += 8) {
     const float* base = x + k;
@@ -33,6 +38,14 @@ void f32_maxpool2d_ukernel_c8__avx2(size_t c, size_t rh, size_t rw, const float*
       }
     y[k] = best;
   }
+}
+
+}  // namespace
+
+void f32_maxpool2d_ukernel_c8__avx2(size_t c, size_t rh, size_t rw, const float* x,
+                                    size_t row_stride, size_t col_stride, float* y) {
+  if (rh == 2 && rw == 2) return window<2, 2>(c, rh, rw, x, row_stride, col_stride, y);
+  window<0, 0>(c, rh, rw, x, row_stride, col_stride, y);
 }
 
 }  // namespace fastconv
