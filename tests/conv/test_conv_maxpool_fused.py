@@ -125,6 +125,16 @@ def test_winograd_blocks_for_any_thread_count(threads, rng, conv_algo):
     np.testing.assert_array_equal(outs[0], outs[2])
 
 
+@pytest.mark.parametrize("algo", ["direct", "winograd", "winograd4"])
+def test_forced_algorithms_keep_the_two_calls_bits(rng, conv_algo, algo):
+    # A forced Winograd takes single-channel 3x3 layers too (conv2d_fwd tries it first): the
+    # fused call must follow, not pool the direct path's rows.
+    conv_algo(algo)
+    for case in CASES[:2] + [CASES[-1]]:
+        fused, ref = _run(rng, case)
+        np.testing.assert_array_equal(fused, ref, err_msg=f"{algo} {case}")
+
+
 def test_paths_of_the_lab_cnn_at_batch_100(conv_algo):
     # The inference plan's three Conv2D + MaxPooling2D steps at the lab's batch.
     conv_algo("auto")

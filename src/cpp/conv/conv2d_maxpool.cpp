@@ -30,8 +30,19 @@ constexpr double kFusedPoolMaxFlops = 1.6e7;
 
 }  // namespace
 
+namespace {
+
+// Whether conv2d_fwd takes the single-channel direct path for s (it tries Winograd first: a
+// forced "winograd" takes 3x3 single-channel layers there) and every convolution row belongs
+// to at most one pooled row (strides >= the window vertically), so none is computed twice.
+bool rows_fused(const ConvShape& s, const Pool2dGeometry& pg) {
+  return conv_direct1_applies(s) && conv_winograd_tile(s) == 0 && pg.sh >= pg.ph;
+}
+
+}  // namespace
+
 const char* conv2d_maxpool_path(const ConvShape& s, const Pool2dGeometry& pg) {
-  if (conv_direct1_applies(s) && pg.sh >= pg.ph) return "direct1_rows";
+  if (rows_fused(s, pg)) return "direct1_rows";
   const int tile = conv_winograd_tile(s);
   return tile && conv_winograd_pools_blocks(s, tile, pg) ? "winograd_blocks" : "map";
 }
@@ -40,9 +51,7 @@ void conv2d_maxpool_fwd(const ConvShape& s, const Pool2dGeometry& pg, const floa
                         const float* w, const float* bias, bool relu, float* y) {
   const int64_t F = s.f, OW = s.ow;
   if (s.m() == 0 || pg.oh == 0 || pg.ow == 0) return;
-  // Fused only where every convolution row belongs to at most one pooled row (strides >= the
-  // window vertically), so no row is computed twice.
-  if (!conv_direct1_applies(s) || pg.sh < pg.ph) {
+  if (!rows_fused(s, pg)) {
     // Winograd pools each block of its output while it is in L2 (the lab CNN's 100x14x14x32
     // -> 64 would otherwise write a 5 MB map out to L3 and read it back).
     if (const int tile = conv_winograd_tile(s))
