@@ -26,6 +26,16 @@ def measure_samples(fn, warmup, repeat):
     return wall, cpu
 
 
+def timed_case(set_threads, fn, layout):
+    """A case for serve(): after set_threads(threads), `repeat` timed calls of fn (measure_samples),
+    reported with `layout`."""
+    def run(threads, warmup, repeat):
+        set_threads(threads)
+        wall, cpu = measure_samples(fn, warmup, repeat)
+        return layout, wall, cpu
+    return run
+
+
 # After its last parallel region a PyTorch peer's idle OpenMP workers spin on their cores
 # (libgomp's default wait policy) for ~10 ms (measured: 8-10 ms of CPU time with 2 threads);
 # on a 2-core machine that slows whatever the parent times next. A Peer made with settle=SETTLE

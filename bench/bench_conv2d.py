@@ -44,7 +44,7 @@ import fastconv
 from fastconv import ops
 from fastconv._geometry import conv_output_hw, resolve_padding
 
-from _peer import SETTLE, Peer, measure_samples, serve
+from _peer import SETTLE, Peer, serve, timed_case
 
 # name: (N, H, W, C, F, KH, KW, stride, padding)
 LAYERS = {
@@ -177,11 +177,8 @@ def torch_serve(layer_names):
     for layer in layers:
         for layout, cl in (("nchw", False), ("nhwc", True)):
             for pi, fn in enumerate(layer.torch_fns(torch.float32, cl)):
-                def run(threads, warmup, repeat, fn=fn, layout=layout):
-                    torch.set_num_threads(threads)
-                    wall, cpu = measure_samples(fn, warmup, repeat)
-                    return layout, wall, cpu
-                cases[f"{layer.name}:{pi}:{layout}"] = run
+                cases[f"{layer.name}:{pi}:{layout}"] = timed_case(torch.set_num_threads, fn,
+                                                                  layout)
     serve(cases, hello="READY " + json.dumps({"torch": torch.__version__, "errors": errors}))
 
 

@@ -46,7 +46,7 @@ import fastconv
 from fastconv import _core, ops, reference
 from fastconv._geometry import conv_output_hw, resolve_padding
 
-from _peer import SETTLE, Peer, measure_samples, serve
+from _peer import SETTLE, Peer, serve, timed_case
 
 # name: (N, H, W, C, F, padding), 3x3 stride 1
 LAYERS = {
@@ -127,12 +127,7 @@ def torch_serve(args):
         for layout, cl in (("nchw", False), ("nhwc", True)):
             fn = layer.torch_fn(cl, torch.float32)
             errors[layer.name][layout] = max_error(torch_to_hwio(fn()), expected)
-
-            def run(threads, warmup, repeat, fn=fn, layout=layout):
-                torch.set_num_threads(threads)
-                wall, cpu = measure_samples(fn, warmup, repeat)
-                return layout, wall, cpu
-            cases[f"{layer.name}:{layout}"] = run
+            cases[f"{layer.name}:{layout}"] = timed_case(torch.set_num_threads, fn, layout)
     serve(cases, hello="READY " + json.dumps({"torch": torch.__version__, "errors": errors}))
 
 

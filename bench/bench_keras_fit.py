@@ -36,7 +36,7 @@ import numpy as np
 import fastconv as tf
 from fastconv import keras, reference as ref
 
-from _peer import SETTLE, Peer, measure_samples, serve
+from _peer import SETTLE, Peer, serve, timed_case
 
 
 def lab_cnn():
@@ -160,11 +160,7 @@ def torch_serve(args):
             topt.step()
 
         for what, fn in (("inference", t_infer), ("train", t_train)):
-            def case(threads, warmup, repeat, fn=fn):
-                torch.set_num_threads(threads)
-                wall, cpu = measure_samples(fn, warmup, repeat)
-                return "nchw", wall, cpu
-            cases[f"{what}:{row}"] = case
+            cases[f"{what}:{row}"] = timed_case(torch.set_num_threads, fn, "nchw")
     serve(cases, hello="READY " + json.dumps({"torch": torch.__version__, "err": terr}))
 
 

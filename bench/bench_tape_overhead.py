@@ -42,7 +42,7 @@ import numpy as np
 import fastconv as fc
 from fastconv import _core, ops, reference
 
-from _peer import SETTLE, Peer, measure_samples, serve
+from _peer import SETTLE, Peer, serve, timed_case
 
 
 CLOCKS = {
@@ -210,11 +210,8 @@ def torch_serve(args):
         xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
         errors.append(float(np.max(np.abs(run(xt).numpy() - forward_ref(x)))))
 
-        def case(threads, warmup, repeat, run=run, xt=xt):
-            torch.set_num_threads(threads)
-            wall, cpu = measure_samples(lambda: run(xt), warmup, repeat)
-            return "nchw", wall, cpu
-        cases[f"lab_cnn:{i}"] = case
+        cases[f"lab_cnn:{i}"] = timed_case(torch.set_num_threads,
+                                           lambda run=run, xt=xt: run(xt), "nchw")
     serve(cases, hello="READY " + json.dumps({"torch": torch.__version__, "errors": errors}))
 
 
