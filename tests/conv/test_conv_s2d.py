@@ -22,11 +22,8 @@ from fastconv._geometry import conv_output_hw, resolve_padding
 from assertions import assert_within
 from _wino_cases import rand, winograd_bound
 
-ALGOS = {"winograd": 2, "winograd4": 4}
+ALGOS = {"winograd": 2, "winograd4": 4}  # name -> output tile, on every ISA
 
-
-def tile_of(name, isa):
-    return ALGOS[name]  # every ISA has F(2x2, 3x3) and F(4x4, 3x3) transforms
 
 
 def blocked(x, w, s, pads):
@@ -81,7 +78,7 @@ def test_equals_winograd_on_the_blocked_image_and_matches_reference(isa, algo, r
     np.testing.assert_array_equal(y, yb, err_msg=f"[{isa}] {case}: not the blocked Winograd")
     expected = reference.conv2d(x, w, b, strides=s, padding=padding, activation="relu")
     bound = winograd_bound(np.abs(xb), np.abs(wb), ((0, 0), (0, 0)), y.shape[1:3],
-                           np.abs(b), m=tile_of(name, isa))
+                           np.abs(b), m=ALGOS[name])
     assert_within(y, expected, bound, f"{name} [{isa}] {case}")
 
 
@@ -123,7 +120,7 @@ def test_random_shapes_equal_the_blocked_winograd(isa, algo, name, cfg, seed):
                                   err_msg=f"[{isa}] {name} {cfg}")
     expected = reference.conv2d(x, w, b, strides=s, padding=padding)
     bound = winograd_bound(np.abs(xb), np.abs(wb), ((0, 0), (0, 0)), y.shape[1:3], np.abs(b),
-                           m=tile_of(name, isa))
+                           m=ALGOS[name])
     assert_within(y, expected, bound, f"{name} [{isa}] {cfg}")
 
 

@@ -25,13 +25,9 @@ from _tape_check import check_op  # noqa: E402
 SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-# The algorithms under test: name -> output tile where the ISA has its transforms (AVX2 has no
-# F(4x4, 3x3) and runs F(2x2, 3x3) under "winograd4").
+# The algorithms under test: name -> output tile (every ISA has F(2x2, 3x3) and F(4x4, 3x3)).
 ALGOS = {"winograd": 2, "winograd4": 4}
 
-
-def tile_of(name, isa):
-    return ALGOS[name]  # every ISA has both tiles
 
 
 @pytest.mark.parametrize("name", ALGOS)
@@ -46,7 +42,7 @@ def test_winograd_fwd_matches_reference(isa, algo, name, cfg, bias, relu, seed):
     y = ops.conv2d_fwd(x, w, b, *args, relu=relu)
     expected = reference.conv2d_fwd(x, w, b, *args, relu=relu)
     bound = winograd_bound(np.abs(x), np.abs(w), cfg["pads"], expected.shape[1:3],
-                           None if b is None else np.abs(b), m=tile_of(name, isa))
+                           None if b is None else np.abs(b), m=ALGOS[name])
     assert_within(y, expected, bound, f"{name} conv2d_fwd " + desc(cfg, isa))
     y2 = ops.conv2d(x, w, b, padding=cfg["padding"], activation="relu" if relu else None)
     np.testing.assert_array_equal(y2, y)
@@ -74,7 +70,7 @@ def test_winograd_bwd_data_matches_reference(isa, algo, name, cfg, seed):
         wt = np.abs(w)[::-1, ::-1].transpose(0, 1, 3, 2)
         tpads = ((2 - pt, 2 - pb), (2 - pl, 2 - pr))
         bound = bound + winograd_bound(np.abs(dy), wt, tpads, cfg["x_shape"][1:3],
-                                       m=tile_of(name, isa))
+                                       m=ALGOS[name])
     assert_within(dx, expected, bound, f"{name} conv2d_bwd_data " + desc(cfg, isa))
 
 
